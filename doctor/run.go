@@ -1,0 +1,688 @@
+package doctor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/reqdoctor/reqdoctor/fetch"
+	"github.com/reqdoctor/reqdoctor/model"
+)
+
+// Options configures a run. The zero value diagnoses the real machine with
+// Codex's defaults; tests and --demo replace the boundaries.
+type Options struct {
+	CodexHome string        // --codex-home; "" → CODEX_HOME, then ~/.codex
+	Protocol  string        // "auto" (default), "bundle" or "requirements"
+	Timeout   time.Duration // 0 → Codex's budget for the protocol
+
+	Getenv   func(string) string             // nil → os.Getenv
+	UserHome func() (string, error)          // nil → os.UserHomeDir
+	Now      func() time.Time                // nil → time.Now
+	Codex    func(context.Context) CodexInfo // nil → look for codex on PATH
+
+	// Fetch boundaries (nil → real ones).
+	HTTPClient *http.Client
+	Clock      fetch.Clock
+	Jitter     func() float64
+}
+
+// CodexInfo is what reqdoctor found out about the codex binary on PATH.
+type CodexInfo struct {
+	Path    string // "" when not found
+	Version string // e.g. "0.136.0"; "" when unknown
+	Err     error  // why the version could not be read
+}
+
+// state carries what earlier stages found to later ones.
+type state struct {
+	opts     Options
+	now      func() time.Time
+	emit     func(Event)
+	home     string
+	config   model.Config
+	codex    CodexInfo
+	protocol model.Protocol
+	url      string
+	auth     *model.Auth
+	authPath string
+
+	rep *Report
+	// stop is set by a stage that decides the outcome; later stages are
+	// skipped with this reason.
+	stop string
+
+	cacheContents  *string
+	cacheBundle    *fetch.Payload
+	fromCache      bool
+	credentialsBad bool
+}
+
+// Run diagnoses how Codex would load its cloud requirements. emit (may be
+// nil) receives live progress; the final report is also sent as Finished.
+func Run(ctx context.Context, opts Options, emit func(Event)) *Report {
+	if emit == nil {
+		emit = func(Event) {}
+	}
+	st := &state{opts: opts, emit: emit, rep: &Report{}}
+	st.now = opts.Now
+	if st.now == nil {
+		st.now = time.Now
+	}
+	stages := []struct {
+		id StageID
+		fn func(context.Context, *state) StageResult
+	}{
+		{StageEnvironment, stageEnvironment},
+		{StageAuth, stageAuth},
+		{StagePlan, stagePlan},
+		{StageCache, stageCache},
+		{StageFetch, stageFetch},
+		{StageParse, stageParse},
+	}
+	for _, s := range stages {
+		var res StageResult
+		if st.stop != "" {
+			res = StageResult{ID: s.id, Status: StatusSkipped, Summary: st.stop}
+		} else {
+			emit(StageStarted{ID: s.id})
+			start := st.now()
+			res = runStage(ctx, st, s.id, s.fn)
+			res.Duration = st.now().Sub(start)
+		}
+		res.ID = s.id
+		st.rep.Stages = append(st.rep.Stages, res)
+		emit(StageFinished{Result: res})
+	}
+	st.finish()
+	emit(Finished{Report: st.rep})
+	return st.rep
+}
+
+// runStage contains a panic in a stage to that stage, so one bug shows as a
+// crashed stage instead of a stack trace over the user's terminal.
+func runStage(ctx context.Context, st *state, id StageID, fn func(context.Context, *state) StageResult) (res StageResult) {
+	defer func() {
+		if p := recover(); p != nil {
+			res = StageResult{ID: id, Status: StatusFail,
+				Summary: fmt.Sprintf("crashed: %v", p),
+				Hint:    "this is a reqdoctor bug; please report it with the output of `reqdoctor --json`"}
+			st.setError(fetch.CodeInternal, fmt.Sprintf("reqdoctor stage %s crashed: %v", id, p), 0)
+			st.stop = "an earlier stage crashed"
+		}
+	}()
+	return fn(ctx, st)
+}
+
+func (st *state) getenv(k string) string {
+	if st.opts.Getenv != nil {
+		return st.opts.Getenv(k)
+	}
+	return os.Getenv(k)
+}
+
+func (st *state) setError(code fetch.ErrorCode, msg string, status int) {
+	st.rep.Err = &fetch.Error{Code: code, Message: msg, StatusCode: status}
+	st.rep.Outcome = OutcomeError
+}
+
+func (st *state) warn(format string, a ...any) {
+	st.rep.Warnings = append(st.rep.Warnings, fmt.Sprintf(format, a...))
+}
+
+// finish derives the exit code from the outcome, as design.md's table says.
+func (st *state) finish() {
+	r := st.rep
+	if r.Outcome == "" {
+		r.Outcome = OutcomeNone
+	}
+	r.ExitCode = ExitCodeFor(r.Outcome, r.Err, st.credentialsBad)
+}
+
+// ExitCodeFor maps an outcome to reqdoctor's exit code.
+func ExitCodeFor(o Outcome, err *fetch.Error, credentialsBad bool) int {
+	switch o {
+	case OutcomeRequirements, OutcomeNone:
+		return ExitOK
+	case OutcomeNotApplicable:
+		if credentialsBad {
+			return ExitCredentials
+		}
+		return ExitOK
+	}
+	if err == nil {
+		return ExitRefuse
+	}
+	switch err.Code {
+	case fetch.CodeAuth:
+		return ExitCredentials
+	case fetch.CodeTimeout:
+		return ExitTimeout
+	}
+	return ExitRefuse
+}
+
+// ---- environment ----
+
+func stageEnvironment(ctx context.Context, st *state) StageResult {
+	res := StageResult{Status: StatusOK}
+	userHome := st.opts.UserHome
+	if userHome == nil {
+		userHome = os.UserHomeDir
+	}
+	home, source, err := model.ResolveCodexHome(st.opts.CodexHome, st.getenv, userHome)
+	if err != nil {
+		st.setError(fetch.CodeInternal, err.Error(), 0)
+		st.stop = "CODEX_HOME is unusable; Codex stops before loading requirements"
+		hint := "point CODEX_HOME at an existing directory, or unset it to use ~/.codex"
+		if source == "flag" {
+			hint = "pass an existing directory to --codex-home"
+		}
+		return StageResult{Status: StatusFail, Summary: err.Error(), Hint: hint,
+			Details: []Detail{{Key: "CODEX_HOME", ID: "codexHome", Value: home}}}
+	}
+	st.home = home
+	res.Details = append(res.Details, Detail{Key: "CODEX_HOME", ID: "codexHome", Value: home + " (" + sourceLabel(source) + ")"})
+
+	st.config = model.LoadConfig(home)
+	cfgLine := "not found (Codex defaults apply)"
+	if st.config.Found {
+		cfgLine = st.config.Path
+	}
+	if st.config.Err != nil {
+		cfgLine = st.config.Err.Error()
+		res.Status = StatusFail
+		res.Summary = "config.toml is invalid"
+		res.Hint = "fix " + st.config.Err.Error() + "; Codex refuses to start until config.toml parses"
+		st.warn("config.toml is invalid (%s); reqdoctor continues with Codex's defaults, but Codex itself will not start", st.config.Err.Error())
+	}
+	res.Details = append(res.Details, Detail{Key: "config.toml", ID: "configToml", Value: cfgLine})
+
+	base := st.config.BaseURL
+	baseNote := base
+	if base == "" {
+		base = model.DefaultBaseURL
+		baseNote = base + " (default)"
+	}
+	res.Details = append(res.Details,
+		Detail{Key: "chatgpt_base_url", ID: "chatgptBaseUrl", Value: baseNote},
+		Detail{Key: "credential store", ID: "credentialStore", Value: st.config.CredentialsStore})
+
+	st.protocol, st.codex = chooseProtocol(ctx, st)
+	codexLine := "not found on PATH"
+	if st.codex.Path != "" {
+		codexLine = st.codex.Path
+		if st.codex.Version != "" {
+			codexLine = "codex " + st.codex.Version + " at " + st.codex.Path
+		} else if st.codex.Err != nil {
+			codexLine += " (version unknown: " + fetch.Sanitize(st.codex.Err.Error(), 200) + ")"
+		}
+	}
+	res.Details = append(res.Details,
+		Detail{Key: "codex", ID: "codex", Value: codexLine},
+		Detail{Key: "protocol", ID: "protocol", Value: string(st.protocol) + " — " + protocolReason(st)})
+	st.rep.Protocol = st.protocol
+	st.url = fetch.EndpointURL(fetch.NormalizeBaseURL(base), st.protocol)
+	res.Details = append(res.Details, Detail{Key: "endpoint", ID: "endpoint", Value: st.url})
+	if res.Summary == "" {
+		res.Summary = fmt.Sprintf("%s protocol, %s", st.protocol, st.url)
+	}
+	return res
+}
+
+func sourceLabel(source string) string {
+	switch source {
+	case "flag":
+		return "from --codex-home"
+	case "CODEX_HOME":
+		return "from $CODEX_HOME"
+	}
+	return "default"
+}
+
+func chooseProtocol(ctx context.Context, st *state) (model.Protocol, CodexInfo) {
+	switch st.opts.Protocol {
+	case string(model.ProtocolBundle):
+		return model.ProtocolBundle, CodexInfo{}
+	case string(model.ProtocolRequirements):
+		return model.ProtocolRequirements, CodexInfo{}
+	}
+	find := st.opts.Codex
+	if find == nil {
+		find = FindCodex
+	}
+	info := find(ctx)
+	if info.Version != "" && VersionAtMost(info.Version, 0, 136) {
+		return model.ProtocolRequirements, info
+	}
+	return model.ProtocolBundle, info
+}
+
+func protocolReason(st *state) string {
+	switch {
+	case st.opts.Protocol == string(model.ProtocolBundle) || st.opts.Protocol == string(model.ProtocolRequirements):
+		return "set by --protocol"
+	case st.codex.Path == "":
+		return "no codex on PATH; assuming a current Codex (≥ 0.137)"
+	case st.codex.Version == "":
+		return "codex version unknown; assuming a current Codex (≥ 0.137)"
+	case st.protocol == model.ProtocolRequirements:
+		return "codex " + st.codex.Version + " is ≤ 0.136"
+	}
+	return "codex " + st.codex.Version + " is ≥ 0.137"
+}
+
+// ---- auth ----
+
+func stageAuth(ctx context.Context, st *state) StageResult {
+	var details []Detail
+	switch st.config.CredentialsStore {
+	case "keyring":
+		st.credentialsBad = true
+		st.rep.Outcome = OutcomeNotApplicable
+		st.stop = "credentials are not readable by reqdoctor"
+		return StageResult{Status: StatusWarn,
+			Summary: "cli_auth_credentials_store = \"keyring\": credentials live in the OS keyring, which this reqdoctor does not read yet",
+			Hint:    "run reqdoctor with a file-based login (cli_auth_credentials_store = \"file\") to diagnose the fetch"}
+	case "auto":
+		details = append(details, Detail{Key: "store", ID: "store", Value: "auto: Codex tries the OS keyring first, then auth.json; reqdoctor reads auth.json only"})
+	}
+	st.authPath = filepath.Join(st.home, "auth.json")
+	now := st.now()
+	auth, err := model.LoadAuth(st.authPath, now)
+	if err != nil {
+		st.credentialsBad = true
+		st.rep.Outcome = OutcomeNotApplicable
+		st.stop = "Codex has no usable login, so it makes no request"
+		var ae *model.AuthError
+		summary := fetch.Sanitize(err.Error(), 300)
+		hint := "run `codex login` and sign in with your ChatGPT workspace account"
+		if errors.As(err, &ae) && ae.Kind == "missing" {
+			summary = "not logged in: no auth.json in " + st.home
+		} else {
+			hint = "auth.json is unusable, so Codex treats you as logged out; run `codex logout` then `codex login`"
+		}
+		return StageResult{Status: StatusFail, Summary: summary, Hint: hint,
+			Details: append(details, Detail{Key: "file", ID: "file", Value: st.authPath})}
+	}
+	st.auth = auth
+	details = append(details,
+		Detail{Key: "source", ID: "source", Value: "file " + st.authPath},
+		Detail{Key: "mode", ID: "mode", Value: modeLabel(auth)})
+	for _, k := range []string{"OPENAI_API_KEY", "CODEX_API_KEY"} {
+		if st.getenv(k) != "" {
+			details = append(details, Detail{Key: "env", ID: "env" + k, Value: "$" + k + " is set; it does not affect cloud requirements"})
+		}
+	}
+	if auth.Mode == model.AuthModeAPIKey {
+		st.rep.Outcome = OutcomeNotApplicable
+		st.stop = "API-key login: Codex makes no request"
+		if auth.HasAPIKey {
+			details = append(details, Detail{Key: "API key", ID: "apiKey", Value: model.MaskSecret(auth.APIKey)})
+		}
+		return StageResult{Status: StatusWarn, Details: details,
+			Summary: "signed in with an API key: cloud requirements apply only to ChatGPT sign-in",
+			Hint:    "to get your workspace policies, run `codex login` and sign in with ChatGPT"}
+	}
+	if auth.Mode != model.AuthModeChatGPT && auth.Mode != model.AuthModeChatGPTTokens {
+		st.rep.Outcome = OutcomeNotApplicable
+		st.stop = "not a ChatGPT login: Codex makes no request"
+		return StageResult{Status: StatusWarn, Details: details,
+			Summary: "auth mode " + string(auth.Mode) + " is not a ChatGPT sign-in; cloud requirements do not apply",
+			Hint:    "run `codex login` and sign in with ChatGPT to get your workspace policies"}
+	}
+	if uerr := auth.Usable(); uerr != nil {
+		st.credentialsBad = true
+		st.rep.Outcome = OutcomeNotApplicable
+		st.stop = "Codex has no usable login, so it makes no request"
+		return StageResult{Status: StatusFail, Details: details,
+			Summary: fetch.Sanitize(uerr.Error(), 300),
+			Hint:    "Codex cannot use this login and treats you as logged out; run `codex logout` then `codex login`"}
+	}
+	id := auth.ID
+	details = append(details,
+		Detail{Key: "email", ID: "email", Value: orNone(id.Email)},
+		Detail{Key: "user id", ID: "userId", Value: orNone(id.UserID)},
+		Detail{Key: "account id", ID: "accountId", Value: accountLine(auth)},
+		Detail{Key: "access token", ID: "accessToken", Value: tokenLine(auth, now)})
+	if auth.LastRefresh != nil {
+		details = append(details, Detail{Key: "last refresh", ID: "lastRefresh", Value: model.HumanDuration(now.Sub(*auth.LastRefresh)) + " ago (" + auth.LastRefresh.UTC().Format(time.RFC3339) + ")"})
+	}
+	res := StageResult{Status: StatusOK, Details: details,
+		Summary: "ChatGPT login" + emailSuffix(id.Email)}
+	if auth.AccessExp != nil && !auth.AccessExp.After(now) {
+		res.Status = StatusWarn
+		res.Hint = "the access token has expired; Codex refreshes it on a 401 — if that fails, run `codex logout` then `codex login`"
+	}
+	if auth.AccountID == "" {
+		res.Status = StatusWarn
+		res.Hint = "auth.json has no tokens.account_id, so Codex sends no ChatGPT-Account-Id header; run `codex login` again"
+	}
+	return res
+}
+
+func modeLabel(a *model.Auth) string {
+	if a.ModeExplicit {
+		return string(a.Mode) + " (auth_mode)"
+	}
+	return string(a.Mode) + " (inferred: no auth_mode in auth.json)"
+}
+
+func accountLine(a *model.Auth) string {
+	switch {
+	case a.AccountID == "" && a.ID.AccountID == "":
+		return "none"
+	case a.AccountID == "":
+		return a.ID.AccountID + " (id_token only: no tokens.account_id, so no ChatGPT-Account-Id header)"
+	case a.ID.AccountID != "" && a.ID.AccountID != a.AccountID:
+		return a.AccountID + " (id_token says " + a.ID.AccountID + ")"
+	}
+	return a.AccountID
+}
+
+func tokenLine(a *model.Auth, now time.Time) string {
+	s := model.MaskSecret(a.AccessToken)
+	switch {
+	case a.AccessExp == nil:
+		return s + " (no expiry claim)"
+	case a.AccessExp.After(now):
+		return s + " (expires in " + model.HumanDuration(a.AccessExp.Sub(now)) + ")"
+	}
+	return s + " (expired " + model.HumanDuration(now.Sub(*a.AccessExp)) + " ago)"
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return fetch.Sanitize(s, 200)
+}
+
+func emailSuffix(email string) string {
+	if email == "" {
+		return ""
+	}
+	return " as " + fetch.Sanitize(email, 200)
+}
+
+// ---- plan ----
+
+func stagePlan(ctx context.Context, st *state) StageResult {
+	id := st.auth.ID
+	plan := fetch.Sanitize(id.PlanType, 100)
+	ok, reason := model.PlanEligibility(st.protocol, id.PlanType, id.HasPlan)
+	details := []Detail{
+		{Key: "plan", ID: "plan", Value: orNone(plan)},
+		{Key: "eligible plans", ID: "eligiblePlans", Value: strings.Join(model.EligiblePlans(st.protocol), ", ") + " (" + string(st.protocol) + " protocol)"},
+	}
+	if !ok {
+		st.rep.Outcome = OutcomeNotApplicable
+		st.stop = "Codex makes no request for this plan"
+		return StageResult{Status: StatusWarn, Details: details,
+			Summary: "not eligible: " + reason,
+			Hint:    "Codex starts without workspace policies; if your workspace is Business or Enterprise, sign in to it: `codex logout` then `codex login`"}
+	}
+	return StageResult{Status: StatusOK, Details: details, Summary: "`" + plan + "` is eligible; Codex loads workspace policies"}
+}
+
+// ---- cache ----
+
+func stageCache(ctx context.Context, st *state) StageResult {
+	id := st.auth.ID
+	v := model.CheckCache(st.home, st.protocol, id.UserID, id.AccountID, st.now())
+	var details []Detail
+	for _, c := range v.Checks {
+		mark := "✓"
+		if !c.OK {
+			mark = "✗"
+		}
+		details = append(details, Detail{Key: c.Name, Value: mark + " " + fetch.Sanitize(c.Detail, 200)})
+	}
+	file := filepath.Join(st.home, model.CacheFileName(st.protocol))
+	details = append([]Detail{{Key: "file", ID: "file", Value: file}}, details...)
+	if !v.Usable {
+		return StageResult{Status: StatusOK, Details: details,
+			Summary: "no usable cache (" + v.Reason + "); Codex will fetch"}
+	}
+	if st.protocol == model.ProtocolBundle {
+		// Codex validates a cached bundle and refetches when it is invalid.
+		if _, err := parseBundle(v.RequirementsFragments, v.ConfigFragments); err != nil {
+			details = append(details, Detail{Key: "contents", Value: "✗ " + fetch.Sanitize(err.Error(), 300)})
+			return StageResult{Status: StatusWarn, Details: details,
+				Summary: "cached bundle is invalid; Codex ignores it and fetches"}
+		}
+		st.cacheBundle = &fetch.Payload{RequirementsFragments: v.RequirementsFragments, ConfigFragments: v.ConfigFragments}
+	} else {
+		st.cacheContents = v.Contents
+	}
+	st.fromCache = true
+	return StageResult{Status: StatusOK, Details: details,
+		Summary: "Codex would use this cache and make no request (expires in " + model.HumanDuration(v.ExpiresAt.Sub(st.now())) + ")"}
+}
+
+// ---- fetch ----
+
+func stageFetch(ctx context.Context, st *state) StageResult {
+	if st.fromCache {
+		return StageResult{Status: StatusSkipped, Summary: "Codex uses the cached policies and makes no request"}
+	}
+	timeout := st.opts.Timeout
+	if timeout <= 0 {
+		timeout = fetch.BundleTimeout
+		if st.protocol == model.ProtocolRequirements {
+			timeout = fetch.RequirementsTimeout
+		}
+	}
+	ident := identityOf(st.auth, st.codex.Version)
+	opts := fetch.Options{
+		URL: st.url, Protocol: st.protocol, Identity: ident, Timeout: timeout,
+		Client: st.opts.HTTPClient, Clock: st.opts.Clock, Jitter: st.opts.Jitter,
+		OnEvent: func(e fetch.Event) { st.emit(FetchProgress{Event: e, At: st.now()}) },
+		Reload: func() (fetch.Identity, error) {
+			a, err := model.LoadAuth(st.authPath, st.now())
+			if err != nil {
+				return fetch.Identity{}, err
+			}
+			return identityOf(a, st.codex.Version), nil
+		},
+	}
+	st.emit(FetchStarted{URL: st.url, Deadline: st.now().Add(timeout), Timeout: timeout})
+	res := fetch.Do(ctx, opts)
+	st.rep.Fetch = &res
+	details := []Detail{
+		{Key: "url", ID: "url", Value: st.url},
+		{Key: "attempts", ID: "attempts", Value: fmt.Sprintf("%d in %s (deadline %s)", len(res.Attempts), roundMs(res.Elapsed), res.Timeout)},
+	}
+	if res.Err == nil {
+		last := res.Attempts[len(res.Attempts)-1]
+		return StageResult{Status: StatusOK, Details: details,
+			Summary: fmt.Sprintf("HTTP %d after %d attempt%s in %s", last.Status, len(res.Attempts), plural(len(res.Attempts)), roundMs(res.Elapsed))}
+	}
+	st.rep.Err = res.Err
+	st.rep.Outcome = OutcomeError
+	st.stop = "the fetch failed, so there is nothing to parse"
+	if ctx.Err() != nil && res.Err.Code != fetch.CodeTimeout {
+		st.stop = "interrupted"
+	}
+	return StageResult{Status: StatusFail, Details: details,
+		Summary: fetchFailSummary(res),
+		Hint:    fetchHint(res, st)}
+}
+
+func identityOf(a *model.Auth, codexVersion string) fetch.Identity {
+	return fetch.Identity{AccessToken: a.AccessToken, AccountID: a.AccountID, UserAgent: fetch.UserAgent(codexVersion)}
+}
+
+func fetchFailSummary(r fetch.Result) string {
+	e := r.Err
+	s := string(e.Code) + ": " + e.Message
+	if e.StatusCode != 0 {
+		s += fmt.Sprintf(" (last HTTP status %d)", e.StatusCode)
+	}
+	return s
+}
+
+func fetchHint(r fetch.Result, st *state) string {
+	e := r.Err
+	switch e.Code {
+	case fetch.CodeTimeout:
+		return fmt.Sprintf("the server did not answer within %s; check your network, VPN or proxy — Codex fails the same way", r.Timeout)
+	case fetch.CodeAuth:
+		return "the server rejected your login (401); Codex would try a token refresh and then ask you to run `codex logout` and `codex login`"
+	}
+	last := fetch.Attempt{}
+	if n := len(r.Attempts); n > 0 {
+		last = r.Attempts[n-1]
+	}
+	switch {
+	case e.StatusCode == 403:
+		return "403 Forbidden: the workspace or a proxy refuses this account; check you signed in to the right workspace, or ask your admin"
+	case e.StatusCode == 404:
+		return "404 Not Found: check chatgpt_base_url in config.toml (" + st.url + ")"
+	case e.StatusCode == 429:
+		return "429 Too Many Requests: the server is rate limiting; wait a minute and retry"
+	case e.StatusCode >= 500:
+		return "the server failed (HTTP " + fmt.Sprint(e.StatusCode) + "); this is on the service side — retry later, and check the status page"
+	case e.StatusCode >= 400:
+		return fmt.Sprintf("the server refused the request (HTTP %d); check chatgpt_base_url and your login", e.StatusCode)
+	case last.Class == "bad_json" || last.Class == "wrong_shape":
+		return "the server answered, but not with Codex's JSON; a proxy or captive portal may be in the way"
+	}
+	return "no HTTP answer; check your network connection, VPN and proxy settings"
+}
+
+func roundMs(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// ---- parse ----
+
+func stageParse(ctx context.Context, st *state) StageResult {
+	var payload *fetch.Payload
+	switch {
+	case st.fromCache && st.protocol == model.ProtocolBundle:
+		payload = st.cacheBundle
+	case st.fromCache:
+		payload = &fetch.Payload{Contents: st.cacheContents}
+	case st.rep.Fetch != nil:
+		payload = st.rep.Fetch.Payload
+	}
+	if payload == nil {
+		return StageResult{Status: StatusSkipped, Summary: "nothing to parse"}
+	}
+	from := "the response"
+	if st.fromCache {
+		from = "the cache"
+	}
+	var (
+		req     *model.Requirements
+		err     error
+		details []Detail
+	)
+	if st.protocol == model.ProtocolRequirements {
+		if payload.Contents == nil {
+			st.rep.Outcome = OutcomeNone
+			return StageResult{Status: StatusOK, Summary: "no `contents` in " + from + ": no requirements"}
+		}
+		req, err = parseRequirementsContents(*payload.Contents)
+		details = append(details, Detail{Key: "contents", ID: "contents", Value: fmt.Sprintf("%d bytes", len(*payload.Contents))})
+	} else {
+		if payload.LegacyShape {
+			st.rep.Outcome = OutcomeNone
+			st.warn("the bundle endpoint answered with the old {\"contents\": …} shape; Codex ≥ 0.137 reads that as no requirements, silently")
+			return StageResult{Status: StatusWarn,
+				Summary: "old-style {\"contents\"} response to a bundle request: Codex reads no requirements",
+				Hint:    "the server speaks the requirements protocol (Codex ≤ 0.136); ask your admin, or check chatgpt_base_url"}
+		}
+		details = append(details, Detail{Key: "fragments", ID: "fragments",
+			Value: fmt.Sprintf("%d requirements, %d config", len(payload.RequirementsFragments), len(payload.ConfigFragments))})
+		for _, f := range payload.RequirementsFragments {
+			details = append(details, Detail{Key: "fragment", Value: fetch.Sanitize(model.FragmentSource(f), 200)})
+		}
+		req, err = parseBundle(payload.RequirementsFragments, payload.ConfigFragments)
+	}
+	if err != nil {
+		code, msg := fetch.CodeInvalidBundle, "invalid cloud config bundle: "+err.Error()
+		if st.protocol == model.ProtocolRequirements {
+			code = fetch.CodeParse
+			msg = "Cloud requirements (workspace-managed policies) are invalid and could not be parsed. Please contact your workspace admin.\n\nDetails:\n" + err.Error()
+		}
+		st.setError(code, msg, 0)
+		return StageResult{Status: StatusFail, Details: details,
+			Summary: string(code) + ": " + fetch.Sanitize(err.Error(), 500),
+			Hint:    "the policy is broken on the workspace side; send this to your workspace admin (Codex refuses to start until it is fixed)"}
+	}
+	for _, w := range req.Warnings {
+		st.warn("%s", w)
+	}
+	if req.Empty() {
+		st.rep.Outcome = OutcomeNone
+		s := StageResult{Status: StatusOK, Details: details, Summary: "no requirements are set: Codex starts without workspace policies"}
+		if len(req.Warnings) > 0 {
+			s.Status = StatusWarn
+			s.Hint = "only keys Codex ignores are set; check their spelling"
+		}
+		return s
+	}
+	st.rep.Requirements = req
+	st.rep.Outcome = OutcomeRequirements
+	s := StageResult{Status: StatusOK, Details: details,
+		Summary: fmt.Sprintf("%d polic%s from %s", len(req.Order), pluralY(len(req.Order)), from)}
+	if len(req.Warnings) > 0 {
+		s.Status = StatusWarn
+		s.Hint = fmt.Sprintf("%d key%s ignored or not interpreted; see warnings", len(req.Warnings), plural(len(req.Warnings)))
+	}
+	return s
+}
+
+func pluralY(n int) string {
+	if n == 1 {
+		return "y"
+	}
+	return "ies"
+}
+
+func parseRequirementsContents(contents string) (*model.Requirements, error) {
+	layer, err := model.ParseRequirements(contents, model.CloudRequirementsSource)
+	if err != nil {
+		return nil, err
+	}
+	req := model.Merge(layer)
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+// parseBundle parses every fragment, merges the requirements first-wins and
+// validates the merge, as Codex does. Errors name the fragment.
+func parseBundle(reqFrags, cfgFrags []model.Fragment) (*model.Requirements, error) {
+	for _, f := range cfgFrags {
+		if err := model.CheckConfigFragment(f); err != nil {
+			return nil, err
+		}
+	}
+	layers := make([]*model.Layer, 0, len(reqFrags))
+	for _, f := range reqFrags {
+		l, err := model.ParseRequirements(f.Contents, model.FragmentSource(f))
+		if err != nil {
+			return nil, fmt.Errorf("invalid requirements in %w", err)
+		}
+		layers = append(layers, l)
+	}
+	req := model.Merge(layers...)
+	if err := req.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid requirements in %w", err)
+	}
+	return req, nil
+}

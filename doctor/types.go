@@ -1,0 +1,116 @@
+// Package doctor runs reqdoctor's diagnosis: the stages of design.md as
+// plain functions over a context, shared by the TUI, plain and JSON views.
+package doctor
+
+import (
+	"time"
+
+	"github.com/reqdoctor/reqdoctor/fetch"
+	"github.com/reqdoctor/reqdoctor/model"
+)
+
+// StageID names a stage; the values are part of the JSON contract.
+type StageID string
+
+const (
+	StageEnvironment StageID = "environment"
+	StageAuth        StageID = "auth"
+	StagePlan        StageID = "plan"
+	StageCache       StageID = "cache"
+	StageFetch       StageID = "fetch"
+	StageParse       StageID = "parse"
+)
+
+// StageOrder is the order in which stages run and are shown.
+var StageOrder = []StageID{StageEnvironment, StageAuth, StagePlan, StageCache, StageFetch, StageParse}
+
+// Status is a stage verdict; the values are part of the JSON contract.
+type Status string
+
+const (
+	StatusOK      Status = "ok"
+	StatusWarn    Status = "warn"
+	StatusFail    Status = "fail"
+	StatusSkipped Status = "skipped"
+)
+
+// Outcome is what Codex would end up with; part of the JSON contract.
+type Outcome string
+
+const (
+	OutcomeRequirements  Outcome = "requirements"
+	OutcomeNone          Outcome = "no_requirements"
+	OutcomeNotApplicable Outcome = "not_applicable"
+	OutcomeError         Outcome = "error"
+)
+
+// Exit codes of design.md.
+const (
+	ExitOK          = 0
+	ExitRefuse      = 1
+	ExitUsage       = 2
+	ExitCredentials = 4
+	ExitTimeout     = 124
+	ExitInterrupted = 130
+)
+
+// Detail is one labelled fact under a stage line, kept in display order.
+type Detail struct {
+	Key   string // label shown to people
+	Value string
+	ID    string // camelCase key in the JSON report; Key when ""
+}
+
+// StageResult is the verdict of one stage.
+type StageResult struct {
+	ID       StageID
+	Status   Status
+	Summary  string
+	Hint     string // what to do; "" when nothing
+	Details  []Detail
+	Duration time.Duration
+}
+
+// Report is the whole diagnosis. Its JSON form is the contract of design.md.
+type Report struct {
+	Protocol     model.Protocol
+	Outcome      Outcome
+	ExitCode     int
+	Stages       []StageResult
+	Fetch        *fetch.Result // nil when no request was made
+	Requirements *model.Requirements
+	Warnings     []string
+	Err          *fetch.Error
+}
+
+// Event is live progress of a run, for the TUI and plain mode.
+type Event interface{ isEvent() }
+
+// StageStarted says a stage began.
+type StageStarted struct{ ID StageID }
+
+// StageFinished carries a stage's verdict.
+type StageFinished struct{ Result StageResult }
+
+// FetchStarted gives the URL and the real deadline of the fetch, so a view
+// can count down to it.
+type FetchStarted struct {
+	URL      string
+	Deadline time.Time
+	Timeout  time.Duration
+}
+
+// FetchProgress relays an attempt starting or ending, or a backoff wait.
+type FetchProgress struct {
+	Event fetch.Event
+	At    time.Time
+}
+
+// Finished carries the final report.
+type Finished struct{ Report *Report }
+
+func (StageStarted) isEvent()  {}
+func (StageFinished) isEvent() {}
+func (FetchStarted) isEvent()  {}
+func (FetchProgress) isEvent() {}
+func (Finished) isEvent()      {}
