@@ -11,8 +11,10 @@ import (
 // A protocol or timeout the user chose still wins.
 func DemoOptions(opts Options, demo *fetch.Demo) Options {
 	opts.CodexHome = demo.CodexHome
+	opts.Demo = demo.Scenario.Name
 	if opts.Protocol == "auto" || opts.Protocol == "" {
 		opts.Protocol = string(demo.Scenario.Protocol)
+		opts.protocolFromDemo = true
 	}
 	if opts.Timeout == 0 {
 		opts.Timeout = demo.Scenario.Timeout

@@ -17,9 +17,12 @@ import (
 // Options configures a run. The zero value diagnoses the real machine with
 // Codex's defaults; tests and --demo replace the boundaries.
 type Options struct {
-	CodexHome string        // --codex-home; "" → CODEX_HOME, then ~/.codex
-	Protocol  string        // "auto" (default), "bundle" or "requirements"
-	Timeout   time.Duration // 0 → Codex's budget for the protocol
+	CodexHome string // --codex-home; "" → CODEX_HOME, then ~/.codex
+	Demo      string // demo scenario name; "" for a real diagnosis
+
+	protocolFromDemo bool          // Protocol was set by DemoOptions, not the user
+	Protocol         string        // "auto" (default), "bundle" or "requirements"
+	Timeout          time.Duration // 0 → Codex's budget for the protocol
 
 	Getenv   func(string) string             // nil → os.Getenv
 	UserHome func() (string, error)          // nil → os.UserHomeDir
@@ -187,7 +190,11 @@ func stageEnvironment(ctx context.Context, st *state) StageResult {
 			Details: []Detail{{Key: "CODEX_HOME", ID: "codexHome", Value: home}}}
 	}
 	st.home = home
-	res.Details = append(res.Details, Detail{Key: "CODEX_HOME", ID: "codexHome", Value: home + " (" + sourceLabel(source) + ")"})
+	label := sourceLabel(source)
+	if st.opts.Demo != "" {
+		label = "throw-away demo home, removed at exit"
+	}
+	res.Details = append(res.Details, Detail{Key: "CODEX_HOME", ID: "codexHome", Value: home + " (" + label + ")"})
 
 	st.config = model.LoadConfig(home)
 	cfgLine := "not found (Codex defaults apply)"
@@ -265,6 +272,8 @@ func chooseProtocol(ctx context.Context, st *state) (model.Protocol, CodexInfo) 
 
 func protocolReason(st *state) string {
 	switch {
+	case st.opts.protocolFromDemo:
+		return "the demo scenario " + st.opts.Demo + " speaks this generation"
 	case st.opts.Protocol == string(model.ProtocolBundle) || st.opts.Protocol == string(model.ProtocolRequirements):
 		return "set by --protocol"
 	case st.codex.Path == "":

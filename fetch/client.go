@@ -204,7 +204,7 @@ func (f *fetcher) run(parent context.Context) Result {
 			if o.Protocol == model.ProtocolRequirements {
 				msg = msgFailedRequirements
 			}
-			f.res.Err = &Error{Code: CodeRequestFailed, Message: msg, StatusCode: a.Status}
+			f.res.Err = &Error{Code: CodeRequestFailed, Message: msg, StatusCode: codexStatus(a)}
 			return f.done()
 		}
 		wait := time.Duration(float64(BaseBackoff<<(try-1)) * o.Jitter())
@@ -392,4 +392,14 @@ func portOf(u *url.URL) string {
 		return "443"
 	}
 	return "80"
+}
+
+// codexStatus is the status Codex reports with RequestFailed: the HTTP
+// status of a non-2xx answer; none (0) when the last attempt failed in
+// transport or while decoding a 2xx body.
+func codexStatus(a Attempt) int {
+	if a.Class == "http_status" || a.Class == "redirect" {
+		return a.Status
+	}
+	return 0
 }
