@@ -1,0 +1,312 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/reqdoctor/reqdoctor/fetch"
+	"github.com/reqdoctor/reqdoctor/model"
+)
+
+// binary is reqdoctor built once for the CLI tests, run as a subprocess.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "reqdoctor-cli-test-*")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "reqdoctor")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building reqdoctor:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type cliResult struct {
+	stdout, stderr string
+	code           int
+	elapsed        time.Duration
+}
+
+// reqdoctor runs the built binary with a clean environment, stdout and
+// stdin not terminals, so the plain-mode rules apply.
+func reqdoctor(t *testing.T, env []string, args ...string) cliResult {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append([]string{"PATH=/usr/bin:/bin", "HOME=" + t.TempDir(), "TERM=xterm-256color"}, env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	start := time.Now()
+	err := cmd.Run()
+	res := cliResult{stdout: out.String(), stderr: errb.String(), elapsed: time.Since(start)}
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		res.code = ee.ExitCode()
+	case err != nil:
+		t.Fatalf("running reqdoctor: %v", err)
+	}
+	return res
+}
+
+// contractKeys are the top-level keys of design.md's JSON contract.
+var contractKeys = []string{"error", "exitCode", "fetch", "outcome", "protocol", "requirements", "schemaVersion", "sources", "stages", "tool", "warnings"}
+
+func TestJSONContractForEveryDemoScenario(t *testing.T) {
+	for _, sc := range fetch.Scenarios() {
+		t.Run(sc.Name, func(t *testing.T) {
+			t.Parallel()
+			r := reqdoctor(t, nil, "--demo="+sc.Name, "--json")
+			if r.code != sc.Expect.ExitCode {
+				t.Errorf("exit code %d, want %d; stderr: %s", r.code, sc.Expect.ExitCode, r.stderr)
+			}
+			var doc map[string]json.RawMessage
+			dec := json.NewDecoder(strings.NewReader(r.stdout))
+			if err := dec.Decode(&doc); err != nil {
+				t.Fatalf("stdout is not one JSON document: %v\n%s", err, r.stdout)
+			}
+			if dec.More() {
+				t.Errorf("stdout holds more than one JSON document")
+			}
+			var keys []string
+			for k := range doc {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range contractKeys {
+				if _, ok := doc[k]; !ok {
+					t.Errorf("JSON lacks contract key %q (has %v)", k, keys)
+				}
+			}
+			var rep struct {
+				SchemaVersion int    `json:"schemaVersion"`
+				Outcome       string `json:"outcome"`
+				ExitCode      int    `json:"exitCode"`
+				Protocol      string `json:"protocol"`
+				Tool          struct {
+					Name string `json:"name"`
+				} `json:"tool"`
+				Stages []struct {
+					ID     string `json:"id"`
+					Status string `json:"status"`
+				} `json:"stages"`
+				Fetch *struct {
+					URL      string `json:"url"`
+					Attempts []struct {
+						N int `json:"n"`
+					} `json:"attempts"`
+				} `json:"fetch"`
+				Error *struct {
+					Code string `json:"code"`
+				} `json:"error"`
+			}
+			if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+				t.Fatal(err)
+			}
+			if rep.SchemaVersion != 1 || rep.Tool.Name != "reqdoctor" {
+				t.Errorf("schemaVersion %d, tool %q", rep.SchemaVersion, rep.Tool.Name)
+			}
+			if rep.Outcome != sc.Expect.Outcome {
+				t.Errorf("outcome %q, want %q", rep.Outcome, sc.Expect.Outcome)
+			}
+			if rep.ExitCode != r.code {
+				t.Errorf("exitCode in JSON %d, process exit %d", rep.ExitCode, r.code)
+			}
+			if rep.Protocol != string(sc.Protocol) {
+				t.Errorf("protocol %q, want %q", rep.Protocol, sc.Protocol)
+			}
+			code := ""
+			if rep.Error != nil {
+				code = rep.Error.Code
+			}
+			if code != sc.Expect.ErrorCode {
+				t.Errorf("error.code %q, want %q", code, sc.Expect.ErrorCode)
+			}
+			n := 0
+			if rep.Fetch != nil {
+				n = len(rep.Fetch.Attempts)
+			}
+			if n != sc.Expect.Attempts {
+				t.Errorf("%d attempts, want %d", n, sc.Expect.Attempts)
+			}
+			if len(rep.Stages) != 6 {
+				t.Errorf("%d stages, want 6", len(rep.Stages))
+			}
+			if r.stderr != "" {
+				t.Errorf("--json wrote to stderr: %s", r.stderr)
+			}
+		})
+	}
+}
+
+func TestPlainModeHasNoEscapeCodes(t *testing.T) {
+	for _, args := range [][]string{
+		{"--demo=success", "--plain"},
+		{"--demo=server-error"}, // stdout is a pipe: plain mode by itself
+		{"--demo=unknown-keys", "--plain"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			t.Parallel()
+			r := reqdoctor(t, nil, args...)
+			if strings.ContainsAny(r.stdout+r.stderr, "\x1b\x9b") {
+				t.Errorf("output contains escape codes:\n%q", r.stdout)
+			}
+			for _, stage := range []string{"environment", "auth", "plan", "cache", "fetch", "parse"} {
+				if !strings.Contains(r.stdout, stage) {
+					t.Errorf("plain output lacks stage %q:\n%s", stage, r.stdout)
+				}
+			}
+		})
+	}
+}
+
+func TestUsageErrorsExit2(t *testing.T) {
+	for _, args := range [][]string{
+		{"--protocol", "v3"},
+		{"--timeout", "soon"},
+		{"--timeout", "-1s"},
+		{"--demo=no-such-scenario"},
+		{"--json", "--plain"},
+		{"--no-such-flag"},
+		{"extra-argument"},
+	} {
+		r := reqdoctor(t, nil, args...)
+		if r.code != 2 {
+			t.Errorf("%v: exit %d, want 2 (stderr %q)", args, r.code, r.stderr)
+		}
+		if r.stderr == "" {
+			t.Errorf("%v: no message on stderr", args)
+		}
+	}
+}
+
+func TestHelpListAndVersion(t *testing.T) {
+	r := reqdoctor(t, nil, "--help")
+	if r.code != 0 || !strings.Contains(r.stderr, "--demo") || !strings.Contains(r.stderr, "124") {
+		t.Errorf("--help: exit %d, stderr %q", r.code, r.stderr)
+	}
+	r = reqdoctor(t, nil, "--demo=list")
+	if r.code != 0 {
+		t.Errorf("--demo=list exit %d", r.code)
+	}
+	for _, sc := range fetch.Scenarios() {
+		if !strings.Contains(r.stdout, sc.Name) {
+			t.Errorf("--demo=list lacks %q", sc.Name)
+		}
+	}
+	r = reqdoctor(t, nil, "--version")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "reqdoctor ") {
+		t.Errorf("--version: exit %d, %q", r.code, r.stdout)
+	}
+}
+
+// TestTimeoutFlagEndsAHungFetch is the issue's promise: --timeout 2s
+// against a server that never answers ends with exit 124. The bound on the
+// elapsed time only catches a hang; precision is measured by benchmarks.
+func TestTimeoutFlagEndsAHungFetch(t *testing.T) {
+	demo, err := fetch.StartDemo(fetch.Scenario{
+		Name: "hang", Protocol: model.ProtocolBundle, Plan: "enterprise", AuthMode: "chatgpt",
+		Replies: func(int, *http.Request) fetch.Reply { return fetch.Reply{Hang: true} },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer demo.Close()
+	home := demo.CodexHome
+	r := reqdoctor(t, []string{"CODEX_HOME=" + home}, "--timeout", "2s", "--json", "--protocol", "bundle")
+	if r.code != 124 {
+		t.Fatalf("exit %d, want 124\n%s", r.code, r.stdout)
+	}
+	if !strings.Contains(r.stdout, `"code": "Timeout"`) || !strings.Contains(r.stdout, "after 2s") {
+		t.Errorf("JSON lacks the Timeout error:\n%s", r.stdout)
+	}
+	if r.elapsed > 10*time.Second {
+		t.Errorf("took %s with --timeout 2s", r.elapsed)
+	}
+}
+
+func TestMissingLoginExits4(t *testing.T) {
+	home := t.TempDir()
+	r := reqdoctor(t, []string{"CODEX_HOME=" + home}, "--json")
+	if r.code != 4 {
+		t.Fatalf("exit %d, want 4\n%s", r.code, r.stdout)
+	}
+	if !strings.Contains(r.stdout, `"outcome": "not_applicable"`) {
+		t.Errorf("outcome not not_applicable:\n%s", r.stdout)
+	}
+}
+
+func TestBadCodexHomeIsReported(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nope")
+	r := reqdoctor(t, []string{"CODEX_HOME=" + missing}, "--plain")
+	if r.code != 1 {
+		t.Errorf("exit %d, want 1", r.code)
+	}
+	if !strings.Contains(r.stdout, "does not exist") {
+		t.Errorf("no Codex-style message:\n%s", r.stdout)
+	}
+}
+
+// TestSecretsNeverPrinted runs demo scenarios in plain and JSON mode and
+// looks for the demo login's secrets in everything printed.
+func TestSecretsNeverPrinted(t *testing.T) {
+	for _, name := range []string{"success", "unauthorized", "server-error", "api-key"} {
+		sc, _ := fetch.FindScenario(name)
+		demo, err := fetch.StartDemo(sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := os.ReadFile(filepath.Join(demo.CodexHome, "auth.json"))
+		demo.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		secrets := secretsIn(t, raw)
+		for _, mode := range []string{"--plain", "--json"} {
+			r := reqdoctor(t, nil, "--demo="+name, mode)
+			for _, s := range secrets {
+				if len(s) >= 12 && strings.Contains(r.stdout+r.stderr, s[len(s)-12:]) {
+					t.Errorf("%s %s printed a secret's tail %q", name, mode, s[len(s)-12:])
+				}
+			}
+		}
+	}
+}
+
+// secretsIn returns the token and key strings of an auth.json.
+func secretsIn(t *testing.T, raw []byte) []string {
+	var a struct {
+		Key    *string           `json:"OPENAI_API_KEY"`
+		Tokens map[string]string `json:"tokens"`
+	}
+	if err := json.Unmarshal(raw, &a); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	if a.Key != nil {
+		out = append(out, *a.Key)
+	}
+	for k, v := range a.Tokens {
+		if k != "account_id" {
+			out = append(out, v)
+		}
+	}
+	return out
+}

@@ -1,0 +1,123 @@
+package ui
+
+import (
+	"encoding/json"
+	"io"
+
+	"github.com/reqdoctor/reqdoctor/doctor"
+)
+
+// SchemaVersion is the version of the JSON contract in design.md.
+const SchemaVersion = 1
+
+// jsonReport is the --json document. Key names are a contract: add keys,
+// never rename or remove one.
+type jsonReport struct {
+	SchemaVersion int               `json:"schemaVersion"`
+	Tool          jsonTool          `json:"tool"`
+	Protocol      string            `json:"protocol"`
+	Outcome       string            `json:"outcome"`
+	ExitCode      int               `json:"exitCode"`
+	Stages        []jsonStage       `json:"stages"`
+	Fetch         *jsonFetch        `json:"fetch"`
+	Requirements  map[string]any    `json:"requirements"`
+	Sources       map[string]string `json:"sources"`
+	Warnings      []string          `json:"warnings"`
+	Error         *jsonError        `json:"error"`
+}
+
+type jsonTool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+type jsonStage struct {
+	ID         string            `json:"id"`
+	Status     string            `json:"status"`
+	Summary    string            `json:"summary"`
+	Hint       string            `json:"hint"`
+	Details    map[string]string `json:"details"`
+	DurationMs int64             `json:"durationMs"`
+}
+
+type jsonFetch struct {
+	URL       string        `json:"url"`
+	TimeoutMs int64         `json:"timeoutMs"`
+	ElapsedMs int64         `json:"elapsedMs"`
+	Attempts  []jsonAttempt `json:"attempts"`
+}
+
+type jsonAttempt struct {
+	N           int     `json:"n"`
+	Status      int     `json:"status"`
+	DurationMs  int64   `json:"durationMs"`
+	Error       *string `json:"error"`
+	StartMs     int64   `json:"startMs"`
+	Class       string  `json:"class"`
+	ContentType string  `json:"contentType,omitempty"`
+	Body        string  `json:"body,omitempty"`
+	BackoffMs   int64   `json:"backoffMs"`
+	Resend      bool    `json:"resend,omitempty"`
+}
+
+type jsonError struct {
+	Code       string `json:"code"`
+	Message    string `json:"message"`
+	StatusCode int    `json:"statusCode"`
+}
+
+// WriteJSON writes the report as the JSON document of design.md.
+func WriteJSON(w io.Writer, rep *doctor.Report, version string) error {
+	doc := jsonReport{
+		SchemaVersion: SchemaVersion,
+		Tool:          jsonTool{Name: "reqdoctor", Version: version},
+		Protocol:      string(rep.Protocol),
+		Outcome:       string(rep.Outcome),
+		ExitCode:      rep.ExitCode,
+		Stages:        []jsonStage{},
+		Sources:       map[string]string{},
+		Warnings:      append([]string{}, rep.Warnings...),
+	}
+	for _, s := range rep.Stages {
+		js := jsonStage{ID: string(s.ID), Status: string(s.Status), Summary: s.Summary, Hint: s.Hint,
+			Details: map[string]string{}, DurationMs: s.Duration.Milliseconds()}
+		for _, d := range s.Details {
+			key := d.ID
+			if key == "" {
+				key = d.Key
+			}
+			if prev, dup := js.Details[key]; dup {
+				js.Details[key] = prev + "; " + d.Value
+				continue
+			}
+			js.Details[key] = d.Value
+		}
+		doc.Stages = append(doc.Stages, js)
+	}
+	if f := rep.Fetch; f != nil {
+		jf := &jsonFetch{URL: f.URL, TimeoutMs: f.Timeout.Milliseconds(), ElapsedMs: f.Elapsed.Milliseconds(), Attempts: []jsonAttempt{}}
+		for _, a := range f.Attempts {
+			ja := jsonAttempt{N: a.N, Status: a.Status, DurationMs: a.Duration.Milliseconds(), StartMs: a.Start.Milliseconds(),
+				Class: a.Class, ContentType: a.ContentType, Body: a.Body, BackoffMs: a.Backoff.Milliseconds(), Resend: a.Resend}
+			if a.Err != "" {
+				e := a.Err
+				ja.Error = &e
+			}
+			jf.Attempts = append(jf.Attempts, ja)
+		}
+		doc.Fetch = jf
+	}
+	if r := rep.Requirements; r != nil {
+		doc.Requirements = r.JSON()
+		for k, v := range r.Sources {
+			doc.Sources[k] = v
+		}
+	}
+	if e := rep.Err; e != nil {
+		doc.Error = &jsonError{Code: string(e.Code), Message: e.Message, StatusCode: e.StatusCode}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}

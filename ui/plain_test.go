@@ -1,0 +1,102 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/exp/golden"
+
+	"github.com/reqdoctor/reqdoctor/doctor"
+)
+
+func TestRunPlain(t *testing.T) {
+	evs, rep := retryScenario()
+	// Emit from another goroutine, as the real pipeline does.
+	run := func(ctx context.Context, emit func(doctor.Event)) *doctor.Report {
+		done := make(chan *doctor.Report)
+		go func() { done <- fakeRun(evs, rep, 0)(ctx, emit) }()
+		return <-done
+	}
+	var out bytes.Buffer
+	got := RunPlain(context.Background(), &out, run)
+	if got != rep {
+		t.Fatalf("RunPlain returned %p, want the run's report %p", got, rep)
+	}
+	s := out.String()
+	if i := strings.IndexByte(s, 0x1b); i >= 0 {
+		t.Fatalf("plain output contains ESC at byte %d:\n%s", i, s)
+	}
+	// Attempts as they finish, then the fetch stage, then table and verdict.
+	order := []string{
+		"✓ ok      environment",
+		"! warn    cache",
+		"    GET " + bundleURL,
+		"    deadline 20 s: Codex gives up after that",
+		"#1  503  412 ms  server error · text/html",
+		"waiting 0.41 s before attempt 2",
+		"#2  200  95 ms  ok",
+		"! warn    fetch",
+		"✓ ok      parse",
+		"workspace policies",
+		"| allowed_sandbox_modes",
+		"✓ Codex would start with workspace policies (exit 0)",
+		"1 warning(s):",
+	}
+	pos := 0
+	for _, want := range order {
+		i := strings.Index(s[pos:], want)
+		if i < 0 {
+			t.Fatalf("plain output lacks %q after byte %d:\n%s", want, pos, s)
+		}
+		pos += i + len(want)
+	}
+	if n := strings.Count(s, "! warn    fetch"); n != 1 {
+		t.Errorf("fetch stage printed %d times, want once", n)
+	}
+	for i, l := range strings.Split(s, "\n") {
+		if w := len([]rune(l)); w > PlainWidth {
+			t.Errorf("line %d is %d columns, more than %d: %q", i+1, w, PlainWidth, l)
+		}
+	}
+	golden.RequireEqual(t, out.Bytes())
+}
+
+// A pipeline that emits nothing still gets its stages and verdict printed.
+func TestRunPlainWithoutEvents(t *testing.T) {
+	_, rep := retryScenario()
+	rep.Requirements = nil
+	var out bytes.Buffer
+	RunPlain(context.Background(), &out, func(context.Context, func(doctor.Event)) *doctor.Report { return rep })
+	s := out.String()
+	for _, id := range doctor.StageOrder {
+		n := 0
+		for _, l := range strings.Split(s, "\n") {
+			if !strings.HasPrefix(l, " ") && strings.Contains(l, " "+padRight(string(id), titleWidth)+"  ") {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("stage %s printed %d times, want once:\n%s", id, n, s)
+		}
+	}
+	if strings.Contains(s, "workspace policies\n") {
+		t.Errorf("no requirements, yet a policies table:\n%s", s)
+	}
+	if !strings.HasSuffix(s, "is ignored by Codex\n") {
+		t.Errorf("output should end with the warnings:\n%s", s)
+	}
+}
+
+// A run cancelled before it finishes yields a nil report and says so.
+func TestRunPlainNoReport(t *testing.T) {
+	var out bytes.Buffer
+	rep := RunPlain(context.Background(), &out, func(context.Context, func(doctor.Event)) *doctor.Report { return nil })
+	if rep != nil {
+		t.Fatalf("report = %v, want nil", rep)
+	}
+	if !strings.Contains(out.String(), "✗ no result: the diagnosis did not finish") {
+		t.Errorf("output:\n%s", out.String())
+	}
+}

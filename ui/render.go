@@ -1,0 +1,370 @@
+package ui
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+	"charm.land/lipgloss/v2/table"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/reqdoctor/reqdoctor/doctor"
+	"github.com/reqdoctor/reqdoctor/fetch"
+	"github.com/reqdoctor/reqdoctor/model"
+)
+
+// Column widths of a stage line: "✓ ok      environment  summary".
+const (
+	wordWidth  = 7  // "skipped", "running", "pending"
+	titleWidth = 11 // "environment"
+	// detailIndent indents details, hints and fetch attempts under a stage.
+	detailIndent = 4
+	// minWrap is the narrowest column text is wrapped to; below it lines
+	// overflow rather than becoming one word per line.
+	minWrap = 20
+)
+
+// StageTitle is the name a stage is shown under.
+func StageTitle(id doctor.StageID) string {
+	if id == "" {
+		return "stage"
+	}
+	return string(id)
+}
+
+// statusMark gives the glyph, the word and the style of a verdict: glyph and
+// word together, so colour is never the only signal.
+func statusMark(s doctor.Status, st Styles) (glyph, word string, style lipgloss.Style) {
+	switch s {
+	case doctor.StatusOK:
+		return "✓", "ok", st.OK
+	case doctor.StatusWarn:
+		return "!", "warn", st.Warn
+	case doctor.StatusFail:
+		return "✗", "fail", st.Fail
+	case doctor.StatusSkipped:
+		return "-", "skipped", st.Skipped
+	default:
+		return "?", cleanLine(string(s)), st.Warn
+	}
+}
+
+// stageHead renders "<mark> <title>  <summary>", mark being a glyph and a
+// word already padded, with the summary wrapped under itself.
+func stageHead(glyph, word string, style lipgloss.Style, id doctor.StageID, summary string, width int, st Styles) []string {
+	prefix := style.Render(glyph+" "+padRight(word, wordWidth)) + " " + st.StageTitle.Render(padRight(StageTitle(id), titleWidth))
+	summary = cleanLine(summary)
+	if summary == "" {
+		return []string{strings.TrimRight(prefix, " ")}
+	}
+	return wrapHanging(prefix+"  ", summary, width, st.Summary)
+}
+
+// RenderStage renders one finished stage: its line, its details as
+// "key: value" and, when it is not ok, a "→ hint" line. Width 0 means no
+// wrapping; all width math is ANSI-aware.
+func RenderStage(r doctor.StageResult, width int, st Styles) string {
+	glyph, word, style := statusMark(r.Status, st)
+	lines := stageHead(glyph, word, style, r.ID, r.Summary, width, st)
+	lines = append(lines, renderDetails(r.Details, width, st)...)
+	if r.Status != doctor.StatusOK && strings.TrimSpace(r.Hint) != "" {
+		lines = append(lines, wrapHanging(indent(detailIndent)+st.Hint.Render("→")+" ", cleanLine(r.Hint), width, st.Hint)...)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func renderDetails(ds []doctor.Detail, width int, st Styles) []string {
+	var lines []string
+	for _, d := range ds {
+		k := cleanLine(d.Key)
+		v := cleanText(d.Value)
+		prefix := indent(detailIndent) + st.DetailKey.Render(k+":") + " "
+		if ansi.StringWidth(prefix)+minWrap > width && width > 0 {
+			// Long key on a narrow screen: value on its own lines.
+			lines = append(lines, strings.TrimRight(prefix, " "))
+			prefix = indent(detailIndent + 2)
+		}
+		lines = append(lines, wrapHanging(prefix, v, width, lipgloss.Style{})...)
+	}
+	return lines
+}
+
+// RenderAttempt renders one fetch attempt on a line, e.g.
+// "#2  503  412 ms  server error · text/html · body: …", followed, when
+// Codex sleeps after it, by "waiting 0.41 s before attempt 3".
+func RenderAttempt(a fetch.Attempt) string {
+	line := attemptLine(a)
+	if a.Backoff > 0 {
+		line += "\n" + renderWait(a.Backoff, a.N+1)
+	}
+	return line
+}
+
+// bodyExcerpt is how much of a failed body an attempt line shows; the
+// stage details carry more.
+const bodyExcerpt = 120
+
+func attemptLine(a fetch.Attempt) string {
+	status := "---"
+	if a.Status > 0 {
+		status = strconv.Itoa(a.Status)
+	}
+	var info []string
+	switch {
+	case a.Err != "":
+		info = append(info, cleanLine(a.Err))
+	case a.Class == "" || a.Class == "ok":
+		info = append(info, "ok")
+	default:
+		info = append(info, cleanLine(a.Class))
+	}
+	if a.ContentType != "" {
+		info = append(info, cleanLine(a.ContentType))
+	}
+	if body := strings.Join(strings.Fields(cleanLine(a.Body)), " "); body != "" {
+		info = append(info, "body: "+ansi.Truncate(body, bodyExcerpt, "…"))
+	}
+	return fmt.Sprintf("#%d  %s  %s  %s", a.N, status, formatLatency(a.Duration), strings.Join(info, " · "))
+}
+
+func renderWait(wait time.Duration, next int) string {
+	return fmt.Sprintf("waiting %.2f s before attempt %d", wait.Seconds(), next)
+}
+
+// formatLatency shows milliseconds below 10 s and tenths of seconds above.
+func formatLatency(d time.Duration) string {
+	if d < 10*time.Second {
+		return fmt.Sprintf("%d ms", d.Milliseconds())
+	}
+	return fmt.Sprintf("%.1f s", d.Seconds())
+}
+
+// formatSeconds renders a timeout as "20 s" or "2.5 s".
+func formatSeconds(d time.Duration) string {
+	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + " s"
+}
+
+// policyCells is the text of a policy row: field, allowed values (with the
+// note, if any) and who set it.
+func policyCells(r model.PolicyRow) (field, value, setBy string) {
+	value = cleanText(r.Value)
+	if n := cleanLine(r.Note); n != "" {
+		value += " (" + n + ")"
+	}
+	return cleanLine(r.Field), value, cleanLine(r.SetBy)
+}
+
+// columnWidths splits usable columns (padding and borders excluded)
+// between field, allowed values and set by: names and sources get what they
+// need up to a share, the values the rest.
+func columnWidths(rows []model.PolicyRow, usable int) (f, v, s int) {
+	usable = max(usable, 30)
+	for _, r := range rows {
+		fc, _, sc := policyCells(r)
+		f = max(f, ansi.StringWidth(fc))
+		s = max(s, ansi.StringWidth(sc))
+	}
+	f = min(max(f, len("field")), usable*2/5)
+	s = min(max(s, len("set by")), usable/3)
+	v = max(usable-f-s, 10)
+	return f, v, s
+}
+
+// wrapCell wraps a cell's text to its column, breaking long words.
+func wrapCell(text string, width int) string {
+	var out []string
+	for _, para := range strings.Split(text, "\n") {
+		out = append(out, strings.TrimRight(ansi.Wrap(para, width, ""), " "))
+	}
+	return strings.Join(out, "\n")
+}
+
+// RenderPolicies renders the policies table for static output, wrapping
+// long values inside their cells. With st.ASCII the borders are plain
+// ASCII so the table survives tickets, e-mails and screen readers.
+func RenderPolicies(rows []model.PolicyRow, width int, st Styles) string {
+	if len(rows) == 0 {
+		return ""
+	}
+	border := lipgloss.RoundedBorder()
+	if st.ASCII {
+		border = lipgloss.ASCIIBorder()
+	}
+	t := table.New().
+		Headers("field", "allowed", "set by").
+		Border(border).
+		BorderStyle(st.TableBorder).
+		BorderRow(true).
+		Wrap(true). // cells are pre-wrapped below, to widths chosen per column
+		StyleFunc(func(row, _ int) lipgloss.Style {
+			if row == table.HeaderRow {
+				return st.TableHeader
+			}
+			return st.TableCell
+		})
+	fw, vw, sw := 0, 0, 0
+	if width > 0 {
+		// 4 border columns and one space of padding each side of 3 cells.
+		fw, vw, sw = columnWidths(rows, width-10)
+	}
+	for _, r := range rows {
+		f, v, s := policyCells(r)
+		if width > 0 {
+			f, v, s = wrapCell(f, fw), wrapCell(v, vw), wrapCell(s, sw)
+		}
+		t = t.Row(f, v, s)
+	}
+	return t.String()
+}
+
+// Verdict is the one-line conclusion of a report and whether it is good
+// news (Codex would start).
+func Verdict(rep *doctor.Report) (text string, good bool) {
+	if rep == nil {
+		return "no result: the diagnosis did not finish", false
+	}
+	exit := fmt.Sprintf(" (exit %d)", rep.ExitCode)
+	switch rep.ExitCode {
+	case doctor.ExitInterrupted:
+		return "interrupted before a verdict" + exit, false
+	case doctor.ExitTimeout:
+		after := ""
+		if rep.Fetch != nil && rep.Fetch.Timeout > 0 {
+			after = " after " + rep.Fetch.Timeout.String()
+		}
+		return "Codex would refuse to start: timed out" + after + exit, false
+	case doctor.ExitOK:
+		switch rep.Outcome {
+		case doctor.OutcomeRequirements:
+			return "Codex would start with workspace policies" + exit, true
+		case doctor.OutcomeNone:
+			return "Codex would start with no workspace policies" + exit, true
+		case doctor.OutcomeNotApplicable:
+			return "Codex would start; workspace policies do not apply" + exit, true
+		}
+		return "Codex would start" + exit, true
+	}
+	if rep.Err != nil {
+		msg := "Codex would refuse to start: " + cleanLine(string(rep.Err.Code)) + " — " + cleanLine(rep.Err.Message)
+		if rep.Err.StatusCode > 0 && !strings.Contains(rep.Err.Message, "HTTP "+strconv.Itoa(rep.Err.StatusCode)) {
+			msg += fmt.Sprintf(" (HTTP %d)", rep.Err.StatusCode)
+		}
+		return msg + exit, false
+	}
+	if rep.ExitCode == doctor.ExitCredentials {
+		return "credentials missing, unreadable or rejected" + exit, false
+	}
+	for _, s := range rep.Stages {
+		if s.Status == doctor.StatusFail {
+			return "Codex would refuse to start: " + StageTitle(s.ID) + ": " + cleanLine(s.Summary) + exit, false
+		}
+	}
+	return "Codex would refuse to start" + exit, false
+}
+
+// RenderSummary renders the final verdict in big clear words, glyph first,
+// followed by the warnings.
+func RenderSummary(rep *doctor.Report, st Styles) string {
+	return renderSummary(rep, 0, st)
+}
+
+// renderSummary is RenderSummary wrapped to width (0: no wrapping).
+func renderSummary(rep *doctor.Report, width int, st Styles) string {
+	text, good := Verdict(rep)
+	glyph, style := "✗ ", st.VerdictBad
+	switch {
+	case good:
+		glyph, style = "✓ ", st.Verdict
+	case rep != nil && rep.ExitCode == doctor.ExitInterrupted:
+		glyph, style = "- ", st.Warn
+	}
+	lines := wrapHanging(style.Render(glyph), text, width, style)
+	if rep != nil && len(rep.Warnings) > 0 {
+		lines = append(lines, st.Warn.Render(fmt.Sprintf("%d warning(s):", len(rep.Warnings))))
+		for _, w := range rep.Warnings {
+			lines = append(lines, wrapHanging("  "+st.Warn.Render("!")+" ", cleanLine(w), width, lipgloss.Style{})...)
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// wrapHanging wraps text to width after prefix, indenting continuation
+// lines to the prefix's width (or less when that would leave too narrow a
+// column). style applies to the text only, line by line, so a wrap never
+// splits a styled run. Width 0 means no wrapping.
+func wrapHanging(prefix, text string, width int, style lipgloss.Style) []string {
+	pw := ansi.StringWidth(prefix)
+	cont := pw
+	if width > 0 && width-pw < minWrap {
+		cont = min(pw, detailIndent+2)
+	}
+	var out []string
+	add := func(s string) {
+		s = strings.TrimRight(s, " ")
+		lead := indent(cont)
+		if len(out) == 0 {
+			lead = prefix
+		}
+		if s == "" {
+			out = append(out, strings.TrimRight(lead, " "))
+			return
+		}
+		out = append(out, lead+style.Render(s))
+	}
+	for _, para := range strings.Split(text, "\n") {
+		if width <= 0 {
+			add(para)
+			continue
+		}
+		if len(out) == 0 {
+			first := width - pw
+			if first < minWrap/2 {
+				// No room after the prefix: the text starts below it.
+				out = append(out, strings.TrimRight(prefix, " "))
+			} else {
+				line, _, _ := strings.Cut(ansi.Wrap(para, first, ""), "\n")
+				add(line)
+				para = strings.TrimLeft(strings.TrimPrefix(para, strings.TrimRight(line, " ")), " ")
+				if para == "" {
+					continue
+				}
+			}
+		}
+		for _, l := range strings.Split(ansi.Wrap(para, max(width-cont, 1), ""), "\n") {
+			add(l)
+		}
+	}
+	return out
+}
+
+func indent(n int) string { return strings.Repeat(" ", n) }
+
+func padRight(s string, n int) string {
+	if w := ansi.StringWidth(s); w < n {
+		return s + indent(n-w)
+	}
+	return s
+}
+
+// cleanText removes control characters (escape sequences above all) from
+// text that came from files or servers, keeping newlines.
+func cleanText(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n':
+			return r
+		case r == '\t':
+			return ' '
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			return '�'
+		}
+		return r
+	}, strings.ReplaceAll(s, "\r\n", "\n"))
+}
+
+// cleanLine is cleanText for one-line contexts.
+func cleanLine(s string) string {
+	return strings.ReplaceAll(cleanText(s), "\n", " ")
+}

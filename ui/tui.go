@@ -1,0 +1,624 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
+	"charm.land/bubbles/v2/table"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/reqdoctor/reqdoctor/doctor"
+	"github.com/reqdoctor/reqdoctor/fetch"
+	"github.com/reqdoctor/reqdoctor/model"
+)
+
+// countdownEvery is how often the fetch countdown is redrawn.
+const countdownEvery = 100 * time.Millisecond
+
+// defaultWidth is used until the first WindowSizeMsg.
+const defaultWidth = 80
+
+// maxDetailLines caps the full-value line under the table.
+const maxDetailLines = 6
+
+// Options configures the TUI.
+type Options struct {
+	// Now is the clock for the countdown; nil → time.Now.
+	Now func() time.Time
+	// Title heads the view, e.g. "reqdoctor — demo: success".
+	Title string
+	// Context is the parent of every run's context; nil → Background.
+	Context context.Context
+	// Styles overrides DefaultStyles (tests use PlainStyles).
+	Styles *Styles
+}
+
+// Messages. Each carries the ID of the run it belongs to, so that messages
+// of a run cancelled by "r" are dropped.
+type (
+	eventMsg struct {
+		run int
+		ev  doctor.Event
+	}
+	runEndedMsg struct {
+		run    int
+		report *doctor.Report
+	}
+	countdownMsg struct{ run int }
+)
+
+type stageState int
+
+const (
+	statePending stageState = iota
+	stateRunning
+	stateDone
+)
+
+type stageView struct {
+	id     doctor.StageID
+	state  stageState
+	result doctor.StageResult
+}
+
+type attemptView struct {
+	a       fetch.Attempt
+	running bool
+	started time.Time
+}
+
+type fetchView struct {
+	url      string
+	deadline time.Time
+	timeout  time.Duration
+	active   bool
+	attempts []attemptView
+}
+
+// Model is the interactive view of one diagnosis (and its re-runs).
+type Model struct {
+	run    RunFunc
+	parent context.Context
+	now    func() time.Time
+	title  string
+	st     Styles
+
+	runID  int
+	cancel context.CancelFunc
+	events chan tea.Msg
+	launch tea.Cmd // runs the prepared run, forwarding its events
+
+	stages   []stageView
+	fetch    fetchView
+	report   *doctor.Report // of the current run, once finished
+	last     *doctor.Report // of the last run that finished, kept across re-runs
+	finished bool
+	ticking  bool
+	rows     []model.PolicyRow
+	compact  bool
+
+	spinner spinner.Model
+	table   table.Model
+	help    help.Model
+	keys    keyMap
+
+	width, height int
+	interrupted   bool
+	quitting      bool
+}
+
+// NewModel prepares the view of run; Init starts it.
+func NewModel(run RunFunc, opts Options) Model {
+	m := Model{
+		run:    run,
+		parent: opts.Context,
+		now:    opts.Now,
+		title:  opts.Title,
+		st:     DefaultStyles(),
+		keys:   newKeyMap(),
+		help:   help.New(),
+	}
+	if m.parent == nil {
+		m.parent = context.Background()
+	}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	if m.title == "" {
+		m.title = "reqdoctor"
+	}
+	if opts.Styles != nil {
+		m.st = *opts.Styles
+	}
+	m.help.Styles = m.st.Help
+	m.table = table.New(table.WithFocused(true), table.WithStyles(table.Styles{
+		Header:   m.st.TableHeader,
+		Cell:     m.st.TableCell,
+		Selected: m.st.TableSelected,
+	}))
+	m.prepareRun()
+	return m
+}
+
+// prepareRun resets the state for a new run and creates its context and
+// event channel; the run itself starts when startCmd's Cmd executes.
+func (m *Model) prepareRun() {
+	if m.cancel != nil {
+		m.cancel()
+	}
+	m.runID++
+	ctx, cancel := context.WithCancel(m.parent)
+	m.cancel = cancel
+	m.events = make(chan tea.Msg, 64)
+	m.stages = make([]stageView, len(doctor.StageOrder))
+	for i, id := range doctor.StageOrder {
+		m.stages[i] = stageView{id: id}
+	}
+	m.fetch = fetchView{}
+	m.report = nil
+	m.finished = false
+	m.ticking = false
+	m.rows = nil
+	m.compact = false
+	m.table.SetRows(nil)
+	m.table.SetCursor(0)
+	m.keys.setTableEnabled(false)
+	m.table.KeyMap = m.keys.Table
+	m.spinner = spinner.New(spinner.WithSpinner(spinner.Line), spinner.WithStyle(m.st.Running))
+
+	id, run, ch := m.runID, m.run, m.events
+	m.launch = func() tea.Msg {
+		// Runs in a Cmd goroutine: only forwards, never touches the model.
+		emit := func(ev doctor.Event) {
+			select {
+			case ch <- eventMsg{run: id, ev: ev}:
+			case <-ctx.Done():
+			}
+		}
+		rep := run(ctx, emit)
+		select {
+		case ch <- runEndedMsg{run: id, report: rep}:
+		case <-ctx.Done():
+		}
+		close(ch)
+		return nil
+	}
+}
+
+// startCmd starts the prepared run, its listener and the spinner.
+func (m Model) startCmd() tea.Cmd {
+	return tea.Batch(m.launch, listen(m.events), m.spinner.Tick)
+}
+
+// listen returns the next message of a run's channel.
+func listen(ch <-chan tea.Msg) tea.Cmd {
+	return func() tea.Msg {
+		msg, ok := <-ch
+		if !ok {
+			return nil
+		}
+		return msg
+	}
+}
+
+func (m Model) countdown() tea.Cmd {
+	id := m.runID
+	return tea.Tick(countdownEvery, func(time.Time) tea.Msg { return countdownMsg{run: id} })
+}
+
+// Init starts the diagnosis.
+func (m Model) Init() tea.Cmd { return m.startCmd() }
+
+// Report is the report of the last finished run, nil if none finished.
+func (m Model) Report() *doctor.Report { return m.last }
+
+// Interrupted says the user quit before the run finished.
+func (m Model) Interrupted() bool { return m.interrupted }
+
+// Finished says the current run has finished.
+func (m Model) Finished() bool { return m.finished }
+
+// Update handles one message.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.help.SetWidth(msg.Width)
+		m.layout()
+		return m, nil
+
+	case tea.KeyPressMsg:
+		return m.handleKey(msg)
+
+	case eventMsg:
+		if msg.run != m.runID {
+			return m, nil
+		}
+		cmd := m.handleEvent(msg.ev)
+		return m, tea.Batch(cmd, listen(m.events))
+
+	case runEndedMsg:
+		if msg.run != m.runID {
+			return m, nil
+		}
+		if !m.finished {
+			m.finish(msg.report)
+		}
+		return m, nil
+
+	case countdownMsg:
+		if msg.run != m.runID {
+			return m, nil
+		}
+		if !m.fetch.active || m.quitting {
+			m.ticking = false
+			return m, nil
+		}
+		return m, m.countdown()
+
+	case spinner.TickMsg:
+		if m.finished || m.quitting {
+			return m, nil // let the animation stop when nothing runs
+		}
+		var cmd tea.Cmd
+		m.spinner, cmd = m.spinner.Update(msg)
+		return m, cmd
+	}
+	return m, nil
+}
+
+func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	switch {
+	case key.Matches(msg, m.keys.Quit):
+		if !m.finished {
+			m.interrupted = true
+		}
+		m.quitting = true
+		m.cancel()
+		return m, tea.Quit
+	case key.Matches(msg, m.keys.Rerun):
+		m.prepareRun()
+		return m, m.startCmd()
+	case key.Matches(msg, m.keys.Help):
+		m.help.ShowAll = !m.help.ShowAll
+		m.layout()
+		return m, nil
+	}
+	if m.finished && len(m.rows) > 0 {
+		var cmd tea.Cmd
+		m.table, cmd = m.table.Update(msg)
+		return m, cmd
+	}
+	return m, nil
+}
+
+func (m *Model) stage(id doctor.StageID) *stageView {
+	for i := range m.stages {
+		if m.stages[i].id == id {
+			return &m.stages[i]
+		}
+	}
+	m.stages = append(m.stages, stageView{id: id})
+	return &m.stages[len(m.stages)-1]
+}
+
+func (m *Model) handleEvent(ev doctor.Event) tea.Cmd {
+	switch ev := ev.(type) {
+	case doctor.StageStarted:
+		s := m.stage(ev.ID)
+		s.state = stateRunning
+	case doctor.StageFinished:
+		s := m.stage(ev.Result.ID)
+		s.state = stateDone
+		s.result = ev.Result
+		if ev.Result.ID == doctor.StageFetch {
+			m.fetch.active = false
+		}
+	case doctor.FetchStarted:
+		m.fetch.url = ev.URL
+		m.fetch.deadline = ev.Deadline
+		m.fetch.timeout = ev.Timeout
+		m.fetch.active = true
+		if !m.ticking {
+			m.ticking = true
+			return m.countdown()
+		}
+	case doctor.FetchProgress:
+		m.fetchProgress(ev)
+	case doctor.Finished:
+		m.finish(ev.Report)
+	}
+	return nil
+}
+
+func (m *Model) fetchProgress(ev doctor.FetchProgress) {
+	a := ev.Event.Attempt
+	at := ev.At
+	if at.IsZero() {
+		at = m.now()
+	}
+	idx := -1
+	for i := range m.fetch.attempts {
+		if m.fetch.attempts[i].a.N == a.N {
+			idx = i
+		}
+	}
+	switch ev.Event.Kind {
+	case fetch.AttemptStarted:
+		if idx < 0 {
+			m.fetch.attempts = append(m.fetch.attempts, attemptView{a: a, running: true, started: at})
+		}
+	case fetch.AttemptFinished:
+		if idx < 0 {
+			m.fetch.attempts = append(m.fetch.attempts, attemptView{a: a})
+			return
+		}
+		m.fetch.attempts[idx].a = a
+		m.fetch.attempts[idx].running = false
+	case fetch.BackoffStarted:
+		wait := ev.Event.Wait
+		if wait == 0 {
+			wait = a.Backoff
+		}
+		if idx < 0 {
+			a.Backoff = wait
+			m.fetch.attempts = append(m.fetch.attempts, attemptView{a: a})
+			return
+		}
+		m.fetch.attempts[idx].a.Backoff = wait
+		m.fetch.attempts[idx].running = false
+	}
+}
+
+// finish records the final report and builds the policies table.
+func (m *Model) finish(rep *doctor.Report) {
+	m.finished = true
+	m.fetch.active = false
+	m.report = rep
+	if rep != nil {
+		m.last = rep
+	}
+	if rep != nil {
+		for _, r := range rep.Stages {
+			s := m.stage(r.ID)
+			s.state = stateDone
+			s.result = r
+		}
+		if len(m.fetch.attempts) == 0 && rep.Fetch != nil {
+			for _, a := range rep.Fetch.Attempts {
+				m.fetch.attempts = append(m.fetch.attempts, attemptView{a: a})
+			}
+		}
+		m.rows = policyRows(rep.Requirements)
+	}
+	m.setColumns() // before the rows: the table renders rows per column
+	rows := make([]table.Row, len(m.rows))
+	for i, r := range m.rows {
+		f, v, s := policyCells(r)
+		rows[i] = table.Row{f, cleanLine(v), s}
+	}
+	m.table.SetRows(rows)
+	m.table.SetCursor(0)
+	m.keys.setTableEnabled(len(rows) > 0)
+	m.table.KeyMap = m.keys.Table
+	m.layout()
+}
+
+func (m Model) viewWidth() int {
+	if m.width > 0 {
+		return m.width
+	}
+	return defaultWidth
+}
+
+// setColumns sizes the columns from the window; each cell has one space
+// of padding on either side.
+func (m *Model) setColumns() {
+	f, v, s := columnWidths(m.rows, m.viewWidth()-6)
+	m.table.SetColumns([]table.Column{
+		{Title: "field", Width: f},
+		{Title: "allowed values", Width: v},
+		{Title: "set by", Width: s},
+	})
+	m.table.SetWidth(f + v + s + 6)
+}
+
+// layout sizes the table from the window so the inline view never grows
+// taller than the terminal (inline views are clipped at the top).
+func (m *Model) layout() {
+	if !m.finished {
+		return
+	}
+	m.setColumns()
+	n := len(m.rows)
+	if n == 0 {
+		return
+	}
+	visible := n
+	if m.height > 0 {
+		// Lines around the table: blank line and header above, detail and
+		// blank line and help below, and the final newline.
+		avail := func() int {
+			return m.height - m.aboveHeight() - 2 - m.maxDetailHeight() - 1 - m.helpHeight() - 1
+		}
+		m.compact = false
+		if avail() < min(n, 3) {
+			// Too short a window: stage details, hints and attempts go
+			// (they stay in the plain and JSON output), the table stays.
+			m.compact = true
+		}
+		visible = max(min(n, avail()), 1)
+	}
+	m.table.SetHeight(visible + 1) // + header row
+}
+
+func (m Model) aboveHeight() int {
+	return lineCount(m.headerView())
+}
+
+func lineCount(s string) int { return strings.Count(s, "\n") + 1 }
+
+func (m Model) helpHeight() int { return lineCount(m.help.View(m.keys)) }
+
+func (m Model) maxDetailHeight() int {
+	if m.compact {
+		return 1
+	}
+	h := 1
+	for _, r := range m.rows {
+		f, _, _ := policyCells(r)
+		h = max(h, len(wrapHanging(f+": ", detailText(r), m.viewWidth(), m.st.Summary)))
+	}
+	return min(h, maxDetailLines)
+}
+
+// detailText is a row's full value and who set it.
+func detailText(r model.PolicyRow) string {
+	_, v, s := policyCells(r)
+	if s != "" {
+		v += "  (set by " + s + ")"
+	}
+	return v
+}
+
+// detailLines shows the whole value of a row, which the table cells cut.
+func (m Model) detailLines(r model.PolicyRow) []string {
+	f, _, _ := policyCells(r)
+	lines := wrapHanging(m.st.StageTitle.Render(f)+": ", detailText(r), m.viewWidth(), m.st.Summary)
+	if limit := m.maxDetailHeight(); len(lines) > limit {
+		lines = lines[:limit]
+		lines[limit-1] = ansi.Truncate(lines[limit-1], m.viewWidth()-1, "") + "…"
+	}
+	return lines
+}
+
+// headerView is everything above the table: title, stages, verdict.
+func (m Model) headerView() string {
+	var b strings.Builder
+	b.WriteString(m.st.Title.Render(cleanLine(m.title)))
+	b.WriteString("\n\n")
+	b.WriteString(m.stagesView())
+	if m.finished {
+		b.WriteString("\n\n")
+		b.WriteString(renderSummary(m.report, m.viewWidth(), m.st))
+	} else if m.quitting && m.interrupted {
+		b.WriteString("\n\n")
+		b.WriteString(m.st.Warn.Render(fmt.Sprintf("- interrupted before a verdict (exit %d)", doctor.ExitInterrupted)))
+	}
+	return b.String()
+}
+
+// stagesView renders the stage list, the fetch progress under its stage.
+func (m Model) stagesView() string {
+	w := m.viewWidth()
+	var lines []string
+	for _, s := range m.stages {
+		switch s.state {
+		case statePending:
+			lines = append(lines, m.st.Pending.Render("· "+padRight("pending", wordWidth)+" "+StageTitle(s.id)))
+		case stateRunning:
+			mark, word := m.spinner.View(), "running"
+			if m.quitting {
+				mark, word = "-", "stopped"
+			}
+			lines = append(lines, stageHead(mark, word, m.st.Running, s.id, "", w, m.st)...)
+		case stateDone:
+			if m.compact {
+				r := s.result
+				r.Details, r.Hint = nil, ""
+				lines = append(lines, RenderStage(r, w, m.st))
+			} else {
+				lines = append(lines, RenderStage(s.result, w, m.st))
+			}
+		}
+		if s.id == doctor.StageFetch && !m.compact {
+			lines = append(lines, m.fetchLines(s.state)...)
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (m Model) fetchLines(state stageState) []string {
+	w := m.viewWidth()
+	pad := indent(detailIndent)
+	var lines []string
+	if m.fetch.url != "" && state != stateDone {
+		lines = append(lines, wrapHanging(pad+m.st.DetailKey.Render("GET")+" ", cleanLine(m.fetch.url), w, m.st.Summary)...)
+		if m.fetch.active {
+			left := max(m.fetch.deadline.Sub(m.now()), 0).Truncate(countdownEvery)
+			lines = append(lines, pad+fmt.Sprintf("deadline in %.1f s of %s", left.Seconds(), formatSeconds(m.fetch.timeout)))
+		}
+	}
+	for _, av := range m.fetch.attempts {
+		if av.running {
+			line := fmt.Sprintf("#%d  running", av.a.N)
+			if !av.started.IsZero() {
+				line += fmt.Sprintf("  %.1f s", max(m.now().Sub(av.started), 0).Seconds())
+			}
+			mark := m.spinner.View()
+			if m.quitting {
+				mark = "-"
+			}
+			lines = append(lines, pad+mark+" "+line)
+			continue
+		}
+		for _, l := range strings.Split(RenderAttempt(av.a), "\n") {
+			style := m.st.Summary
+			if strings.HasPrefix(l, "waiting") {
+				style = m.st.Dim
+			}
+			lines = append(lines, ansi.Truncate(pad+style.Render(l), w, "…"))
+		}
+	}
+	return lines
+}
+
+// View renders the model. The frame ends with a newline after quitting so
+// the inline renderer does not let the shell overwrite its last line.
+func (m Model) View() tea.View {
+	var b strings.Builder
+	b.WriteString(m.headerView())
+	if m.finished {
+		b.WriteString("\n\n")
+		if len(m.rows) == 0 {
+			b.WriteString(m.st.Dim.Render("no workspace policies to show"))
+		} else {
+			b.WriteString(m.table.View())
+			if r := m.table.Cursor(); r >= 0 && r < len(m.rows) {
+				b.WriteString("\n")
+				b.WriteString(strings.Join(m.detailLines(m.rows[r]), "\n"))
+			}
+		}
+	}
+	if m.quitting {
+		b.WriteString("\n")
+	} else {
+		b.WriteString("\n\n")
+		b.WriteString(m.help.View(m.keys))
+	}
+	return tea.NewView(b.String())
+}
+
+// Run shows the TUI until the user quits and returns the last finished
+// report, whether the user interrupted a run, and Bubble Tea's error.
+func Run(ctx context.Context, run RunFunc, opts Options, progOpts ...tea.ProgramOption) (*doctor.Report, bool, error) {
+	if opts.Context == nil {
+		opts.Context = ctx
+	}
+	m := NewModel(run, opts)
+	progOpts = append([]tea.ProgramOption{tea.WithContext(ctx)}, progOpts...)
+	final, err := tea.NewProgram(m, progOpts...).Run()
+	fm, ok := final.(Model)
+	if !ok {
+		m.cancel()
+		return nil, false, err
+	}
+	fm.cancel()
+	return fm.last, fm.interrupted, err
+}
