@@ -512,6 +512,7 @@ func stageFetch(ctx context.Context, st *state) StageResult {
 		return StageResult{Status: StatusOK, Details: details,
 			Summary: fmt.Sprintf("HTTP %d after %d attempt%s in %s", last.Status, len(res.Attempts), plural(len(res.Attempts)), roundMs(res.Elapsed))}
 	}
+	details = append(details, lastAnswer(res.Attempts)...)
 	st.rep.Err = res.Err
 	st.rep.Outcome = OutcomeError
 	st.stop = "the fetch failed, so there is nothing to parse"
@@ -521,6 +522,27 @@ func stageFetch(ctx context.Context, st *state) StageResult {
 	return StageResult{Status: StatusFail, Details: details,
 		Summary: fetchFailSummary(res),
 		Hint:    fetchHint(res, st)}
+}
+
+// lastAnswer describes the last attempt's answer: what a support engineer
+// asks for first (status, content type, the start of the body).
+func lastAnswer(attempts []fetch.Attempt) []Detail {
+	if len(attempts) == 0 {
+		return nil
+	}
+	a := attempts[len(attempts)-1]
+	var ds []Detail
+	if a.Err != "" {
+		ds = append(ds, Detail{Key: "last error", ID: "lastError", Value: a.Err})
+	}
+	if a.ContentType != "" {
+		ds = append(ds, Detail{Key: "content type", ID: "contentType", Value: a.ContentType})
+	}
+	if a.Body != "" {
+		// The excerpt is already sanitised; one line reads better here.
+		ds = append(ds, Detail{Key: "body", ID: "body", Value: strings.Join(strings.Fields(a.Body), " ")})
+	}
+	return ds
 }
 
 func identityOf(a *model.Auth, codexVersion string) fetch.Identity {

@@ -59,12 +59,16 @@ func (p *plainPrinter) emit(ev doctor.Event) {
 	case doctor.StageFinished:
 		p.stage(ev.Result)
 	case doctor.FetchStarted:
-		p.line(strings.Join(wrapHanging(indent(detailIndent)+"GET ", cleanLine(ev.URL), p.width, lipgloss.Style{}), "\n"))
-		p.line(indent(detailIndent) + fmt.Sprintf("deadline %s: Codex gives up after that", formatSeconds(ev.Timeout)))
+		// A start line, so the attempts printed live sit under their stage.
+		head := fmt.Sprintf("GET %s (Codex gives up after %s)", cleanLine(ev.URL), formatSeconds(ev.Timeout))
+		p.line(strings.Join(stageHead("…", "running", lipgloss.Style{}, doctor.StageFetch, head, p.width, p.st), "\n"))
 	case doctor.FetchProgress:
 		switch ev.Event.Kind {
 		case fetch.AttemptFinished:
-			p.line(strings.Join(wrapHanging(indent(detailIndent), attemptLine(ev.Event.Attempt), p.width, lipgloss.Style{}), "\n"))
+			// "#2  " hangs, so wrapped lines stay under their attempt.
+			line := attemptLine(ev.Event.Attempt)
+			num, rest, _ := strings.Cut(line, "  ")
+			p.line(strings.Join(wrapHanging(indent(detailIndent)+num+"  ", rest, p.width, lipgloss.Style{}), "\n"))
 		case fetch.BackoffStarted:
 			wait := ev.Event.Wait
 			if wait == 0 {

@@ -32,8 +32,8 @@ func TestRunPlain(t *testing.T) {
 	order := []string{
 		"✓ ok      environment",
 		"! warn    cache",
-		"    GET " + bundleURL,
-		"    deadline 20 s: Codex gives up after that",
+		"… running fetch        GET " + bundleURL,
+		"(Codex gives up after 20 s)",
 		"#1  503  412 ms  server error · text/html",
 		"waiting 0.41 s before attempt 2",
 		"#2  200  95 ms  ok",

@@ -104,7 +104,7 @@ func RenderAttempt(a fetch.Attempt) string {
 
 // bodyExcerpt is how much of a failed body an attempt line shows; the
 // stage details carry more.
-const bodyExcerpt = 120
+const bodyExcerpt = 60
 
 func attemptLine(a fetch.Attempt) string {
 	status := "---"
@@ -125,6 +125,9 @@ func attemptLine(a fetch.Attempt) string {
 	}
 	if body := strings.Join(strings.Fields(cleanLine(a.Body)), " "); body != "" {
 		info = append(info, "body: "+ansi.Truncate(body, bodyExcerpt, "…"))
+	}
+	if a.Note != "" {
+		info = append(info, cleanLine(a.Note))
 	}
 	return fmt.Sprintf("#%d  %s  %s  %s", a.N, status, formatLatency(a.Duration), strings.Join(info, " · "))
 }
@@ -153,7 +156,14 @@ func policyCells(r model.PolicyRow) (field, value, setBy string) {
 	if n := cleanLine(r.Note); n != "" {
 		value += " (" + n + ")"
 	}
-	return cleanLine(r.Field), value, cleanLine(r.SetBy)
+	return cleanLine(r.Field), value, cleanLine(shortSource(r.SetBy))
+}
+
+// shortSource drops the words every bundle fragment shares, so the "set by"
+// column shows the fragment's name and id; the detail line and JSON keep
+// Codex's full wording.
+func shortSource(s string) string {
+	return strings.TrimPrefix(s, "enterprise-managed requirements ")
 }
 
 // columnWidths splits usable columns (padding and borders excluded)

@@ -480,8 +480,8 @@ func (m Model) maxDetailHeight() int {
 
 // detailText is a row's full value and who set it.
 func detailText(r model.PolicyRow) string {
-	_, v, s := policyCells(r)
-	if s != "" {
+	_, v, _ := policyCells(r)
+	if s := cleanLine(r.SetBy); s != "" {
 		v += "  (set by " + s + ")"
 	}
 	return v
