@@ -121,33 +121,31 @@ Examples:
   reqdoctor --timeout 5s --protocol requirements
 `
 
-func parseFlags(args []string, stderr io.Writer) (config, error) {
+func parseFlags(args []string) (config, *flag.FlagSet, error) {
 	var c config
 	fs := flag.NewFlagSet("reqdoctor", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // run prints the one error line itself
 	fs.StringVar(&c.codexHome, "codex-home", "", "Codex home `DIR` (default $CODEX_HOME, else ~/.codex)")
-	fs.StringVar(&c.protocol, "protocol", "auto", "protocol generation: `auto`, bundle (Codex ≥ 0.137) or requirements (≤ 0.136)")
-	fs.Var(timeoutFlag{&c.timeout}, "timeout", "overall fetch `deadline` (default: Codex's, 20s bundle / 15s requirements)")
+	fs.StringVar(&c.protocol, "protocol", "auto", "protocol generation `MODE`: auto, bundle (Codex ≥ 0.137) or requirements (≤ 0.136)")
+	fs.Var(timeoutFlag{&c.timeout}, "timeout", "overall fetch deadline as a `DURATION`, e.g. 5s (default: Codex's, 20s bundle / 15s requirements)")
 	fs.BoolVar(&c.json, "json", false, "print one JSON document (schemaVersion 1) and nothing else on stdout")
 	fs.BoolVar(&c.plain, "plain", false, "plain text output, no animation or escape codes")
 	fs.BoolVar(&c.tui, "tui", false, "force the interactive TUI")
-	fs.Var(demoFlag{&c.demo}, "demo", "run against an embedded fake backend; `scenario` name, or list")
+	fs.Var(demoFlag{&c.demo}, "demo", "run against an embedded fake backend; `SCENARIO` name, or list")
 	fs.BoolVar(&c.version, "version", false, "print the version and exit")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usageHead)
-		fs.PrintDefaults()
-		fmt.Fprint(stderr, usageTail)
-	}
+	// Errors print one line and a pointer to --help; --help itself prints
+	// the usage to stdout (see run).
+	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
-		return c, err
+		return c, fs, err
 	}
 	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return c, fs, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	switch c.protocol {
 	case "auto", string(model.ProtocolBundle), string(model.ProtocolRequirements):
 	default:
-		return c, fmt.Errorf("--protocol must be auto, bundle or requirements, not %q", c.protocol)
+		return c, fs, fmt.Errorf("--protocol must be auto, bundle or requirements, not %q", c.protocol)
 	}
 	n := 0
 	for _, b := range []bool{c.json, c.plain, c.tui} {
@@ -156,9 +154,27 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		}
 	}
 	if n > 1 {
-		return c, errors.New("choose one of --json, --plain and --tui")
+		return c, fs, errors.New("choose one of --json, --plain and --tui")
 	}
-	return c, nil
+	return c, fs, nil
+}
+
+// printUsage prints --help with GNU-style double-dash flags, the form the
+// README uses (Go's flag package accepts both).
+func printUsage(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprint(w, usageHead)
+	fs.VisitAll(func(f *flag.Flag) {
+		arg, usage := flag.UnquoteUsage(f)
+		name := "--" + f.Name
+		switch {
+		case f.Name == "demo":
+			name += "[=" + arg + "]"
+		case arg != "":
+			name += " " + arg
+		}
+		fmt.Fprintf(w, "  %-24s %s\n", name, usage)
+	})
+	fmt.Fprint(w, usageTail)
 }
 
 func toolVersion() string {
@@ -172,8 +188,9 @@ func toolVersion() string {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	c, err := parseFlags(args, stderr)
+	c, fs, err := parseFlags(args)
 	if errors.Is(err, flag.ErrHelp) {
+		printUsage(stdout, fs)
 		return doctor.ExitOK
 	}
 	if err != nil {

@@ -199,8 +199,8 @@ func TestUsageErrorsExit2(t *testing.T) {
 
 func TestHelpListAndVersion(t *testing.T) {
 	r := reqdoctor(t, nil, "--help")
-	if r.code != 0 || !strings.Contains(r.stderr, "--demo") || !strings.Contains(r.stderr, "124") {
-		t.Errorf("--help: exit %d, stderr %q", r.code, r.stderr)
+	if r.code != 0 || !strings.Contains(r.stdout, "--demo[=SCENARIO]") || !strings.Contains(r.stdout, "124") || r.stderr != "" {
+		t.Errorf("--help: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 	r = reqdoctor(t, nil, "--demo=list")
 	if r.code != 0 {
@@ -309,4 +309,29 @@ func secretsIn(t *testing.T, raw []byte) []string {
 		}
 	}
 	return out
+}
+
+// TestREADMEInStepWithHelp keeps the README's flag list and scenario list
+// the same as what the binary prints.
+func TestREADMEInStepWithHelp(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	help := reqdoctor(t, nil, "--help").stdout
+	_, flags, _ := strings.Cut(help, "Flags:\n")
+	flags, _, _ = strings.Cut(flags, "\n\n")
+	if !strings.Contains(string(readme), flags) {
+		t.Errorf("README's flag list differs from --help's:\n%s", flags)
+	}
+	list := reqdoctor(t, nil, "--demo=list").stdout
+	_, scenarios, _ := strings.Cut(list, "\n")
+	if !strings.Contains(string(readme), strings.TrimRight(scenarios, "\n")) {
+		t.Errorf("README's scenario list differs from --demo=list:\n%s", scenarios)
+	}
+	for _, cmd := range []string{"go run . --demo", "go test ./..."} {
+		if !strings.Contains(string(readme), cmd) {
+			t.Errorf("README lacks %q", cmd)
+		}
+	}
 }

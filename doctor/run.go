@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -237,9 +238,23 @@ func stageEnvironment(ctx context.Context, st *state) StageResult {
 	st.url = fetch.EndpointURL(fetch.NormalizeBaseURL(base), st.protocol)
 	res.Details = append(res.Details, Detail{Key: "endpoint", ID: "endpoint", Value: st.url})
 	if res.Summary == "" {
-		res.Summary = fmt.Sprintf("%s protocol, %s", st.protocol, st.url)
+		res.Summary = fmt.Sprintf("%s protocol (%s), server %s", st.protocol, codexRange(st.protocol), hostOf(st.url))
 	}
 	return res
+}
+
+func codexRange(p model.Protocol) string {
+	if p == model.ProtocolRequirements {
+		return "Codex ≤ 0.136"
+	}
+	return "Codex ≥ 0.137"
+}
+
+func hostOf(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return raw
 }
 
 func sourceLabel(source string) string {
@@ -503,9 +518,16 @@ func stageFetch(ctx context.Context, st *state) StageResult {
 	st.emit(FetchStarted{URL: st.url, Deadline: st.now().Add(timeout), Timeout: timeout})
 	res := fetch.Do(ctx, opts)
 	st.rep.Fetch = &res
+	budget := "Codex's budget for the " + string(st.protocol) + " protocol"
+	if st.opts.Timeout > 0 {
+		budget = "set by --timeout"
+		if st.opts.Demo != "" {
+			budget = "shortened for the demo"
+		}
+	}
 	details := []Detail{
 		{Key: "url", ID: "url", Value: st.url},
-		{Key: "attempts", ID: "attempts", Value: fmt.Sprintf("%d in %s (deadline %s)", len(res.Attempts), roundMs(res.Elapsed), res.Timeout)},
+		{Key: "deadline", ID: "deadline", Value: res.Timeout.String() + " (" + budget + ")"},
 	}
 	if res.Err == nil {
 		last := res.Attempts[len(res.Attempts)-1]
@@ -637,8 +659,8 @@ func stageParse(ctx context.Context, st *state) StageResult {
 		}
 		details = append(details, Detail{Key: "fragments", ID: "fragments",
 			Value: fmt.Sprintf("%d requirements, %d config", len(payload.RequirementsFragments), len(payload.ConfigFragments))})
-		for _, f := range payload.RequirementsFragments {
-			details = append(details, Detail{Key: "fragment", Value: fetch.Sanitize(model.FragmentSource(f), 200)})
+		for i, f := range payload.RequirementsFragments {
+			details = append(details, Detail{Key: fmt.Sprintf("fragment %d", i+1), Value: fetch.Sanitize(f.Name+" ("+f.ID+")", 200)})
 		}
 		req, err = parseBundle(payload.RequirementsFragments, payload.ConfigFragments)
 	}
@@ -665,6 +687,7 @@ func stageParse(ctx context.Context, st *state) StageResult {
 		}
 		return s
 	}
+	details = append(details, shadowDetails(req, payload.RequirementsFragments)...)
 	st.rep.Requirements = req
 	st.rep.Outcome = OutcomeRequirements
 	s := StageResult{Status: StatusOK, Details: details,
@@ -674,6 +697,35 @@ func stageParse(ctx context.Context, st *state) StageResult {
 		s.Hint = fmt.Sprintf("%d key%s ignored or not interpreted; see warnings", len(req.Warnings), plural(len(req.Warnings)))
 	}
 	return s
+}
+
+// shadowDetails says which fields later fragments also set: Codex keeps the
+// first and drops the rest without a word, a classic admin surprise.
+func shadowDetails(req *model.Requirements, frags []model.Fragment) []Detail {
+	label := map[string]string{}
+	for i, f := range frags {
+		label[model.FragmentSource(f)] = fmt.Sprintf("fragment %d", i+1)
+	}
+	name := func(src string) string {
+		if l, ok := label[src]; ok {
+			return l
+		}
+		return src
+	}
+	var ds []Detail
+	for _, field := range req.Order {
+		losers := req.Shadowed[field]
+		if len(losers) == 0 {
+			continue
+		}
+		names := make([]string, len(losers))
+		for i, l := range losers {
+			names[i] = name(l)
+		}
+		ds = append(ds, Detail{Key: field, ID: "overridden." + field,
+			Value: fetch.Sanitize(name(req.Sources[field])+" wins; also set by "+strings.Join(names, ", ")+", ignored", 300)})
+	}
+	return ds
 }
 
 func pluralY(n int) string {

@@ -220,3 +220,19 @@ func TestReloadedLoginIsUsedAfter401(t *testing.T) {
 		t.Errorf("second request used account %q, want the reloaded one", got)
 	}
 }
+
+func TestParseNamesOverriddenFields(t *testing.T) {
+	sc, _ := fetch.FindScenario("multi-fragment")
+	demo := startDemo(t, sc)
+	rep := Run(context.Background(), DemoOptions(Options{}, demo), nil)
+	p := stage(t, rep, StageParse)
+	found := false
+	for _, d := range p.Details {
+		if d.ID == "overridden.allowed_sandbox_modes" && strings.Contains(d.Value, "fragment 1 wins") && strings.Contains(d.Value, "fragment 2") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("parse details do not name the overridden field: %+v", p.Details)
+	}
+}

@@ -126,6 +126,9 @@ type Requirements struct {
 	Warnings []string
 	// Aliases maps a field to the alias its winning layer wrote it under.
 	Aliases map[string]string
+	// Shadowed lists, per field, the later layers that also set it and
+	// lose to the first one (Codex drops them silently).
+	Shadowed map[string][]string
 }
 
 // RequirementsError is a requirements document Codex rejects: invalid

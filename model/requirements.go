@@ -310,6 +310,10 @@ func Merge(layers ...*Layer) *Requirements {
 		}
 		for _, name := range l.Order {
 			if _, taken := r.Fields[name]; taken {
+				if r.Shadowed == nil {
+					r.Shadowed = map[string][]string{}
+				}
+				r.Shadowed[name] = append(r.Shadowed[name], l.Source)
 				continue
 			}
 			r.Fields[name] = l.Fields[name]

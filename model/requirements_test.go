@@ -331,6 +331,14 @@ func TestMergeFirstWins(t *testing.T) {
 	if !reflect.DeepEqual(r.Sources, wantSources) {
 		t.Errorf("Sources = %v\nwant %v", r.Sources, wantSources)
 	}
+	wantShadowed := map[string][]string{
+		"allowed_sandbox_modes": {sources[1]},
+		"enforce_residency":     {sources[2]},
+		"features":              {sources[2]},
+	}
+	if !reflect.DeepEqual(r.Shadowed, wantShadowed) {
+		t.Errorf("Shadowed = %v\nwant %v", r.Shadowed, wantShadowed)
+	}
 	// Whole fields win: no deep merge of features, sandbox from layer 1 only.
 	if want := map[string]any{"x": true}; !reflect.DeepEqual(r.Fields["features"], want) {
 		t.Errorf("features = %v, want %v", r.Fields["features"], want)
