@@ -2,6 +2,7 @@ package doctor
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -18,12 +19,15 @@ import (
 // Options configures a run. The zero value diagnoses the real machine with
 // Codex's defaults; tests and --demo replace the boundaries.
 type Options struct {
-	CodexHome string // --codex-home; "" → CODEX_HOME, then ~/.codex
-	Demo      string // demo scenario name; "" for a real diagnosis
+	CodexHome string        // --codex-home; "" → CODEX_HOME, then ~/.codex
+	Protocol  string        // "auto" (default), "bundle" or "requirements"
+	Timeout   time.Duration // 0 → Codex's budget for the protocol
+	// NoLive skips reqdoctor's comparison fetch when Codex would use a
+	// valid cache; Codex itself makes no request then.
+	NoLive bool
+	Demo   string // demo scenario name; "" for a real diagnosis
 
-	protocolFromDemo bool          // Protocol was set by DemoOptions, not the user
-	Protocol         string        // "auto" (default), "bundle" or "requirements"
-	Timeout          time.Duration // 0 → Codex's budget for the protocol
+	protocolFromDemo bool // Protocol was set by DemoOptions, not the user
 
 	Getenv   func(string) string             // nil → os.Getenv
 	UserHome func() (string, error)          // nil → os.UserHomeDir
@@ -459,6 +463,7 @@ func stagePlan(ctx context.Context, st *state) StageResult {
 func stageCache(ctx context.Context, st *state) StageResult {
 	id := st.auth.ID
 	v := model.CheckCache(st.home, st.protocol, id.UserID, id.AccountID, st.now())
+	st.rep.Cache = &v
 	var details []Detail
 	for _, c := range v.Checks {
 		mark := "✓"
@@ -470,8 +475,15 @@ func stageCache(ctx context.Context, st *state) StageResult {
 	file := filepath.Join(st.home, model.CacheFileName(st.protocol))
 	details = append([]Detail{{Key: "file", ID: "file", Value: file}}, details...)
 	if !v.Usable {
-		return StageResult{Status: StatusOK, Details: details,
-			Summary: "no usable cache (" + v.Reason + "); Codex will fetch"}
+		res := StageResult{Status: StatusOK, Details: details,
+			Summary: "no usable cache (" + fetch.Sanitize(v.Reason, 200) + "); Codex will fetch"}
+		if brokenCache(v) {
+			// Codex wrote this file itself; a bad signature or garbage
+			// means something else changed it.
+			res.Status = StatusWarn
+			res.Hint = "the cache file was changed outside Codex; Codex ignores it and fetches (deleting it is safe)"
+		}
+		return res
 	}
 	if st.protocol == model.ProtocolBundle {
 		// Codex validates a cached bundle and refetches when it is invalid.
@@ -489,46 +501,30 @@ func stageCache(ctx context.Context, st *state) StageResult {
 		Summary: "Codex would use this cache and make no request (expires in " + model.HumanDuration(v.ExpiresAt.Sub(st.now())) + ")"}
 }
 
+// brokenCache reports a cache that exists but fails the parse or signature
+// checks, as opposed to a missing, expired or other-login one.
+func brokenCache(v model.CacheVerdict) bool {
+	for _, c := range v.Checks {
+		if !c.OK {
+			switch c.Name {
+			case model.CheckParses, model.CheckSignature, model.CheckVersion:
+				return true
+			}
+			return false
+		}
+	}
+	return false
+}
+
 // ---- fetch ----
 
 func stageFetch(ctx context.Context, st *state) StageResult {
 	if st.fromCache {
-		return StageResult{Status: StatusSkipped, Summary: "Codex uses the cached policies and makes no request"}
+		return liveCheck(ctx, st)
 	}
-	timeout := st.opts.Timeout
-	if timeout <= 0 {
-		timeout = fetch.BundleTimeout
-		if st.protocol == model.ProtocolRequirements {
-			timeout = fetch.RequirementsTimeout
-		}
-	}
-	ident := identityOf(st.auth, st.codex.Version)
-	opts := fetch.Options{
-		URL: st.url, Protocol: st.protocol, Identity: ident, Timeout: timeout,
-		Client: st.opts.HTTPClient, Clock: st.opts.Clock, Jitter: st.opts.Jitter,
-		OnEvent: func(e fetch.Event) { st.emit(FetchProgress{Event: e, At: st.now()}) },
-		Reload: func() (fetch.Identity, error) {
-			a, err := model.LoadAuth(st.authPath, st.now())
-			if err != nil {
-				return fetch.Identity{}, err
-			}
-			return identityOf(a, st.codex.Version), nil
-		},
-	}
-	st.emit(FetchStarted{URL: st.url, Deadline: st.now().Add(timeout), Timeout: timeout})
-	res := fetch.Do(ctx, opts)
+	res := st.fetch(ctx)
 	st.rep.Fetch = &res
-	budget := "Codex's budget for the " + string(st.protocol) + " protocol"
-	if st.opts.Timeout > 0 {
-		budget = "set by --timeout"
-		if st.opts.Demo != "" {
-			budget = "shortened for the demo"
-		}
-	}
-	details := []Detail{
-		{Key: "url", ID: "url", Value: st.url},
-		{Key: "deadline", ID: "deadline", Value: res.Timeout.String() + " (" + budget + ")"},
-	}
+	details := fetchDetails(st, res)
 	if res.Err == nil {
 		last := res.Attempts[len(res.Attempts)-1]
 		return StageResult{Status: StatusOK, Details: details,
@@ -544,6 +540,168 @@ func stageFetch(ctx context.Context, st *state) StageResult {
 	return StageResult{Status: StatusFail, Details: details,
 		Summary: fetchFailSummary(res),
 		Hint:    fetchHint(res, st)}
+}
+
+// fetch makes Codex's request, with its retries and deadline, relaying
+// progress to the views.
+func (st *state) fetch(ctx context.Context) fetch.Result {
+	timeout := st.timeout()
+	opts := fetch.Options{
+		URL: st.url, Protocol: st.protocol, Identity: identityOf(st.auth, st.codex.Version), Timeout: timeout,
+		Client: st.opts.HTTPClient, Clock: st.opts.Clock, Jitter: st.opts.Jitter,
+		OnEvent: func(e fetch.Event) { st.emit(FetchProgress{Event: e, At: st.now()}) },
+		Reload: func() (fetch.Identity, error) {
+			a, err := model.LoadAuth(st.authPath, st.now())
+			if err != nil {
+				return fetch.Identity{}, err
+			}
+			return identityOf(a, st.codex.Version), nil
+		},
+	}
+	st.emit(FetchStarted{URL: st.url, Deadline: st.now().Add(timeout), Timeout: timeout})
+	return fetch.Do(ctx, opts)
+}
+
+func (st *state) timeout() time.Duration {
+	if st.opts.Timeout > 0 {
+		return st.opts.Timeout
+	}
+	if st.protocol == model.ProtocolRequirements {
+		return fetch.RequirementsTimeout
+	}
+	return fetch.BundleTimeout
+}
+
+func fetchDetails(st *state, res fetch.Result) []Detail {
+	budget := "Codex's budget for the " + string(st.protocol) + " protocol"
+	if st.opts.Timeout > 0 {
+		budget = "set by --timeout"
+		if st.opts.Demo != "" {
+			budget = "shortened for the demo"
+		}
+	}
+	return []Detail{
+		{Key: "url", ID: "url", Value: st.url},
+		{Key: "deadline", ID: "deadline", Value: res.Timeout.String() + " (" + budget + ")"},
+	}
+}
+
+// liveCheck runs when Codex would use the cache: Codex makes no request,
+// but reqdoctor asks the server anyway (unless --no-live) to tell whether
+// the cache is still what the workspace says, and whether Codex will fail
+// once the cache expires.
+func liveCheck(ctx context.Context, st *state) StageResult {
+	const codexNote = "Codex uses the cached policies and makes no request"
+	if st.opts.NoLive {
+		return StageResult{Status: StatusSkipped, Summary: codexNote + " (live check off: --no-live)"}
+	}
+	res := st.fetch(ctx)
+	lc := &LiveCheck{Fetch: res}
+	st.rep.Live = lc
+	details := append(fetchDetails(st, res), Detail{Key: "Codex", ID: "codex", Value: codexNote + "; this request is reqdoctor's own comparison"})
+	expires := "when this cache expires in " + model.HumanDuration(st.rep.Cache.ExpiresAt.Sub(st.now()))
+	if res.Err != nil {
+		lc.Err = res.Err
+		details = append(details, lastAnswer(res.Attempts)...)
+		st.warn("the live fetch failed (%s: %s): Codex will fail %s", res.Err.Code, res.Err.Message, expires)
+		return StageResult{Status: StatusWarn, Details: details,
+			Summary: "Codex makes no request (valid cache); live check failed: " + fetchFailSummary(res),
+			Hint:    "Codex starts today from the cache, but will fail " + expires + "; " + fetchHint(res, st)}
+	}
+	live, err := parsePayload(st.protocol, res.Payload)
+	if err != nil {
+		lc.Err = &fetch.Error{Code: invalidCode(st.protocol), Message: err.Error()}
+		st.warn("the live policy is invalid (%s): Codex will fail %s", err.Error(), expires)
+		return StageResult{Status: StatusWarn, Details: details,
+			Summary: "Codex makes no request (valid cache); the live policy is invalid",
+			Hint:    "Codex starts today from the cache, but will fail " + expires + "; send this to your workspace admin"}
+	}
+	cached, cerr := parsePayload(st.protocol, st.cachePayload())
+	if cerr != nil {
+		cached = nil
+	}
+	lc.Diff = diffRequirements(cached, live)
+	lc.Same = len(lc.Diff) == 0
+	if lc.Same {
+		return StageResult{Status: StatusOK, Details: details,
+			Summary: "Codex makes no request (valid cache); live check: the server says the same"}
+	}
+	for i, d := range lc.Diff {
+		details = append(details, Detail{Key: "changed", ID: fmt.Sprintf("changed.%d", i+1), Value: d})
+	}
+	st.warn("the workspace policy changed since Codex cached it; Codex keeps using the cached one until it expires (%s)", model.HumanDuration(st.rep.Cache.ExpiresAt.Sub(st.now())))
+	return StageResult{Status: StatusWarn, Details: details,
+		Summary: fmt.Sprintf("Codex makes no request (valid cache); live check: %d change%s since it was cached", len(lc.Diff), plural(len(lc.Diff))),
+		Hint:    "Codex uses the cached policies until the cache expires " + strings.TrimPrefix(expires, "when this cache expires ") + "; to pick up the new ones now, delete " + st.rep.Cache.Path}
+}
+
+func (st *state) cachePayload() *fetch.Payload {
+	if st.protocol == model.ProtocolBundle {
+		return st.cacheBundle
+	}
+	return &fetch.Payload{Contents: st.cacheContents}
+}
+
+func invalidCode(p model.Protocol) fetch.ErrorCode {
+	if p == model.ProtocolRequirements {
+		return fetch.CodeParse
+	}
+	return fetch.CodeInvalidBundle
+}
+
+// parsePayload turns a response or cache payload into merged, validated
+// requirements; nil (no error) when it holds none.
+func parsePayload(p model.Protocol, pl *fetch.Payload) (*model.Requirements, error) {
+	if pl == nil || pl.LegacyShape {
+		return nil, nil
+	}
+	if p == model.ProtocolRequirements {
+		if pl.Contents == nil {
+			return nil, nil
+		}
+		return parseRequirementsContents(*pl.Contents)
+	}
+	return parseBundle(pl.RequirementsFragments, pl.ConfigFragments)
+}
+
+// diffRequirements lists the fields whose value or source differ.
+func diffRequirements(a, b *model.Requirements) []string {
+	av, bv := a.JSON(), b.JSON()
+	var fields []string
+	seen := map[string]bool{}
+	for _, r := range []*model.Requirements{a, b} {
+		if r == nil {
+			continue
+		}
+		for _, f := range r.Order {
+			if !seen[f] {
+				seen[f] = true
+				fields = append(fields, f)
+			}
+		}
+	}
+	var diff []string
+	for _, f := range fields {
+		x, inA := av[f]
+		y, inB := bv[f]
+		switch {
+		case !inA:
+			diff = append(diff, f+": not in the cache, now "+compact(y))
+		case !inB:
+			diff = append(diff, f+": cached "+compact(x)+", now unset")
+		case compact(x) != compact(y):
+			diff = append(diff, f+": cached "+compact(x)+", now "+compact(y))
+		}
+	}
+	return diff
+}
+
+func compact(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return fetch.Sanitize(string(b), 200)
 }
 
 // lastAnswer describes the last attempt's answer: what a support engineer

@@ -41,8 +41,15 @@ func TestDemoScenarios(t *testing.T) {
 			if attempts != sc.Expect.Attempts {
 				t.Errorf("attempts in report = %d, want %d", attempts, sc.Expect.Attempts)
 			}
-			if got := len(demo.Backend.Requests()); got != sc.Expect.Attempts {
-				t.Errorf("backend saw %d requests, want %d", got, sc.Expect.Attempts)
+			if got, want := len(demo.Backend.Requests()), sc.Expect.Attempts+sc.Expect.LiveRequests; got != want {
+				t.Errorf("backend saw %d requests, want %d", got, want)
+			}
+			live := 0
+			if rep.Live != nil {
+				live = len(rep.Live.Fetch.Attempts)
+			}
+			if live != sc.Expect.LiveRequests {
+				t.Errorf("live check made %d requests, want %d", live, sc.Expect.LiveRequests)
 			}
 			if rep.ExitCode != sc.Expect.ExitCode {
 				t.Errorf("exit code = %d, want %d", rep.ExitCode, sc.Expect.ExitCode)

@@ -81,6 +81,26 @@ type Report struct {
 	Requirements *model.Requirements
 	Warnings     []string
 	Err          *fetch.Error
+
+	// Cache is the cache verdict; nil when the cache stage did not run.
+	Cache *model.CacheVerdict
+	// Live is reqdoctor's own comparison fetch when Codex would use the
+	// cache and make no request; nil when none was made.
+	Live *LiveCheck
+}
+
+// LiveCheck compares a valid cache with what the server says now. Codex
+// makes no such request; it tells whether the cache still matches and
+// whether Codex will fail once it expires.
+type LiveCheck struct {
+	Fetch fetch.Result
+	// Same: the live policies equal the cached ones.
+	Same bool
+	// Diff lists what changed, one line per field, when !Same.
+	Diff []string
+	// Err is why the live answer cannot replace the cache when it expires
+	// (a failed fetch or an invalid policy); nil when it can.
+	Err *fetch.Error
 }
 
 // Event is live progress of a run, for the TUI and plain mode.

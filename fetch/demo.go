@@ -58,6 +58,9 @@ type Expectation struct {
 	ErrorCode string // "" or Codex's code (Auth, Timeout, Parse, RequestFailed, InvalidBundle)
 	Attempts  int    // HTTP requests the backend receives
 	ExitCode  int
+	// LiveRequests are requests reqdoctor makes on its own to compare a
+	// valid cache with the server (Codex makes none then).
+	LiveRequests int
 	// StatusCode is the last HTTP status reported with the error; 0 when
 	// the error carries none or there is no error.
 	StatusCode int
@@ -201,7 +204,7 @@ const (
 	body500 = `{"detail":"Internal Server Error"}`
 	// Some of server-error's answers come from the proxy in front.
 	body500HTML   = "<html>\n<head><title>500 Internal Server Error</title></head>\n<body>\n<center><h1>500 Internal Server Error</h1></center>\n<hr><center>nginx</center>\n</body>\n</html>\n"
-	bodyCacheMiss = `{"detail":"reqdoctor demo: Codex should have used the cache and made no request"}`
+	bodyCacheMiss = `{"detail":"Internal Server Error"}`
 )
 
 // policyReplies answers the bundle path with the fragments and the
@@ -379,13 +382,32 @@ func Scenarios() []Scenario {
 		{
 			Name:     "valid-cache",
 			Title:    "Valid cache, no request",
-			Story:    "CODEX_HOME holds a signed cache for this user that expires in 45 min. Codex uses it and makes no request.",
+			Story:    "CODEX_HOME holds a signed cache for this user that expires in 45 min. Codex uses it and makes no request; reqdoctor's own live check finds the same policies on the server.",
 			Protocol: model.ProtocolBundle, Plan: "enterprise", AuthMode: DemoAuthChatGPT,
-			// Any request is a bug: answer it with an error that says so.
+			Replies:            policyReplies(succ, nil),
+			WithValidCache:     true,
+			CachedRequirements: succ,
+			Expect:             Expectation{Outcome: "requirements", Attempts: 0, LiveRequests: 1, ExitCode: 0, Fields: successFields},
+		},
+		{
+			Name:     "stale-cache",
+			Title:    "Cache differs from the server",
+			Story:    "A valid cache holds last hour's policy; the admin has changed it since. Codex keeps using the cached one until the cache expires; reqdoctor's live check shows the difference.",
+			Protocol: model.ProtocolBundle, Plan: "enterprise", AuthMode: DemoAuthChatGPT,
+			Replies:            policyReplies([]model.Fragment{policyBaseline}, nil),
+			WithValidCache:     true,
+			CachedRequirements: succ,
+			Expect:             Expectation{Outcome: "requirements", Attempts: 0, LiveRequests: 1, ExitCode: 0, Fields: successFields},
+		},
+		{
+			Name:     "cache-hides-outage",
+			Title:    "Cache hides a failing server",
+			Story:    "Codex starts from a valid cache, but the server now answers 500: once the cache expires, Codex will refuse to start. reqdoctor's live check warns now.",
+			Protocol: model.ProtocolBundle, Plan: "enterprise", AuthMode: DemoAuthChatGPT,
 			Replies:            constReply(Reply{Status: http.StatusInternalServerError, Body: bodyCacheMiss}),
 			WithValidCache:     true,
 			CachedRequirements: succ,
-			Expect:             Expectation{Outcome: "requirements", Attempts: 0, ExitCode: 0, Fields: successFields},
+			Expect:             Expectation{Outcome: "requirements", Attempts: 0, LiveRequests: 5, ExitCode: 0, Fields: successFields},
 		},
 		{
 			Name:     "legacy-requirements",

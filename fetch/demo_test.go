@@ -470,7 +470,9 @@ func TestScenarioReplies(t *testing.T) {
 		"bad-value":                {200},
 		"unknown-variant":          {200},
 		"unknown-keys":             {200},
-		"valid-cache":              {500},
+		"valid-cache":              {200},
+		"stale-cache":              {200},
+		"cache-hides-outage":       {500, 500, 500, 500, 500},
 		"legacy-requirements":      {200},
 		"legacy-shape":             {200},
 		"requirements-parse-error": {200},
@@ -481,7 +483,7 @@ func TestScenarioReplies(t *testing.T) {
 			if !ok {
 				t.Fatalf("no expected statuses for scenario %q", s.Name)
 			}
-			if e := s.Expect.Attempts; e > 0 && e != len(statuses) {
+			if e := s.Expect.Attempts + s.Expect.LiveRequests; e > 0 && e != len(statuses) {
 				t.Errorf("Expect.Attempts = %d but the replies are designed for %d", e, len(statuses))
 			}
 			d := startDemo(t, s)

@@ -3,8 +3,10 @@ package ui
 import (
 	"encoding/json"
 	"io"
+	"time"
 
 	"github.com/reqdoctor/reqdoctor/doctor"
+	"github.com/reqdoctor/reqdoctor/fetch"
 )
 
 // SchemaVersion is the version of the JSON contract in design.md.
@@ -24,6 +26,34 @@ type jsonReport struct {
 	Sources       map[string]string `json:"sources"`
 	Warnings      []string          `json:"warnings"`
 	Error         *jsonError        `json:"error"`
+	// Added after the first contract: null when the stage did not run.
+	Cache     *jsonCache     `json:"cache"`
+	LiveCheck *jsonLiveCheck `json:"liveCheck"`
+}
+
+type jsonCache struct {
+	Path      string            `json:"path"`
+	Usable    bool              `json:"usable"`
+	Reason    string            `json:"reason"`
+	Checks    []jsonCacheCheck  `json:"checks"`
+	CachedAt  *string           `json:"cachedAt"`
+	ExpiresAt *string           `json:"expiresAt"`
+	Identity  map[string]string `json:"identity,omitempty"`
+}
+
+type jsonCacheCheck struct {
+	Name   string `json:"name"`
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail"`
+}
+
+// jsonLiveCheck is reqdoctor's comparison fetch when Codex would use the
+// cache; Codex itself makes no request, so this is not "fetch".
+type jsonLiveCheck struct {
+	Fetch *jsonFetch `json:"fetch"`
+	Same  bool       `json:"same"`
+	Diff  []string   `json:"diff"`
+	Error *jsonError `json:"error"`
 }
 
 type jsonTool struct {
@@ -94,30 +124,62 @@ func WriteJSON(w io.Writer, rep *doctor.Report, version string) error {
 		}
 		doc.Stages = append(doc.Stages, js)
 	}
-	if f := rep.Fetch; f != nil {
-		jf := &jsonFetch{URL: f.URL, TimeoutMs: f.Timeout.Milliseconds(), ElapsedMs: f.Elapsed.Milliseconds(), Attempts: []jsonAttempt{}}
-		for _, a := range f.Attempts {
-			ja := jsonAttempt{N: a.N, Status: a.Status, DurationMs: a.Duration.Milliseconds(), StartMs: a.Start.Milliseconds(),
-				Class: a.Class, ContentType: a.ContentType, Body: a.Body, BackoffMs: a.Backoff.Milliseconds(), Resend: a.Resend}
-			if a.Err != "" {
-				e := a.Err
-				ja.Error = &e
-			}
-			jf.Attempts = append(jf.Attempts, ja)
-		}
-		doc.Fetch = jf
-	}
+	doc.Fetch = fetchJSON(rep.Fetch)
 	if r := rep.Requirements; r != nil {
 		doc.Requirements = r.JSON()
 		for k, v := range r.Sources {
 			doc.Sources[k] = v
 		}
 	}
-	if e := rep.Err; e != nil {
-		doc.Error = &jsonError{Code: string(e.Code), Message: e.Message, StatusCode: e.StatusCode}
+	doc.Error = errorJSON(rep.Err)
+	if c := rep.Cache; c != nil {
+		jc := &jsonCache{Path: c.Path, Usable: c.Usable, Reason: c.Reason, Checks: []jsonCacheCheck{}}
+		for _, ch := range c.Checks {
+			jc.Checks = append(jc.Checks, jsonCacheCheck{Name: ch.Name, OK: ch.OK, Detail: ch.Detail})
+		}
+		jc.CachedAt, jc.ExpiresAt = timeJSON(c.CachedAt), timeJSON(c.ExpiresAt)
+		if c.CachedUserID != "" || c.CachedAccountID != "" {
+			jc.Identity = map[string]string{"chatgptUserId": c.CachedUserID, "accountId": c.CachedAccountID}
+		}
+		doc.Cache = jc
+	}
+	if l := rep.Live; l != nil {
+		doc.LiveCheck = &jsonLiveCheck{Fetch: fetchJSON(&l.Fetch), Same: l.Same, Diff: append([]string{}, l.Diff...), Error: errorJSON(l.Err)}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
+}
+
+func fetchJSON(f *fetch.Result) *jsonFetch {
+	if f == nil {
+		return nil
+	}
+	jf := &jsonFetch{URL: f.URL, TimeoutMs: f.Timeout.Milliseconds(), ElapsedMs: f.Elapsed.Milliseconds(), Attempts: []jsonAttempt{}}
+	for _, a := range f.Attempts {
+		ja := jsonAttempt{N: a.N, Status: a.Status, DurationMs: a.Duration.Milliseconds(), StartMs: a.Start.Milliseconds(),
+			Class: a.Class, ContentType: a.ContentType, Body: a.Body, BackoffMs: a.Backoff.Milliseconds(), Resend: a.Resend}
+		if a.Err != "" {
+			e := a.Err
+			ja.Error = &e
+		}
+		jf.Attempts = append(jf.Attempts, ja)
+	}
+	return jf
+}
+
+func errorJSON(e *fetch.Error) *jsonError {
+	if e == nil {
+		return nil
+	}
+	return &jsonError{Code: string(e.Code), Message: e.Message, StatusCode: e.StatusCode}
+}
+
+func timeJSON(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := t.UTC().Format(time.RFC3339)
+	return &s
 }
