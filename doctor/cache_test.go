@@ -155,3 +155,59 @@ func TestLiveCheckFindsChangesAndOutages(t *testing.T) {
 		}
 	}
 }
+
+// TestRequirementsCacheContents: Codex ≤ 0.136 fails from a cache whose
+// contents break a rule (it caches before the rule checks), but reads
+// contents that do not parse as no requirements.
+func TestRequirementsCacheContents(t *testing.T) {
+	now := time.Now()
+	for _, tc := range []struct {
+		contents string
+		outcome  Outcome
+		code     fetch.ErrorCode
+	}{
+		{"allowed_sandbox_modes = [\"workspace-write\"]\n", OutcomeError, fetch.CodeParse},
+		{"enforce_residency = \"eu\"\n", OutcomeError, fetch.CodeParse},
+		{"allowed_sandbox_modes = [\n", OutcomeNone, ""},
+		{"allowed_sandbox_modes = [\"bogus\"]\n", OutcomeNone, ""},
+		{"enforce_residency = \"us\"\n", OutcomeRequirements, ""},
+	} {
+		sc, _ := fetch.FindScenario("legacy-requirements")
+		demo := startDemo(t, sc)
+		c := tc.contents
+		file := model.SignCache(model.ProtocolRequirements, model.RequirementsCachePayload(now.Add(-time.Minute), now.Add(29*time.Minute), fetch.DemoUserID, fetch.DemoAccountID, &c))
+		if err := os.WriteFile(filepath.Join(demo.CodexHome, model.CacheFileName(model.ProtocolRequirements)), file, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		rep := Run(context.Background(), DemoOptions(Options{NoLive: true}, demo), nil)
+		code := fetch.ErrorCode("")
+		if rep.Err != nil {
+			code = rep.Err.Code
+		}
+		if rep.Outcome != tc.outcome || code != tc.code || len(demo.Backend.Requests()) != 0 {
+			t.Errorf("%q: outcome %s code %q requests %d", tc.contents, rep.Outcome, code, len(demo.Backend.Requests()))
+		}
+	}
+}
+
+// TestCacheIdentityUsesTokensAccountID: Codex's account id is
+// tokens.account_id, not the id_token claim.
+func TestCacheIdentityUsesTokensAccountID(t *testing.T) {
+	sc, _ := fetch.FindScenario("valid-cache")
+	demo := startDemo(t, sc)
+	authPath := filepath.Join(demo.CodexHome, "auth.json")
+	raw, err := os.ReadFile(authPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The file's account id now differs from the id_token claim (and the
+	// cache, written for the claim's account).
+	os.WriteFile(authPath, []byte(strings.Replace(string(raw), `"account_id": "acct-demo-0001"`, `"account_id": "acct-other"`, 1)), 0o600)
+	if string(raw) == strings.Replace(string(raw), `"account_id": "acct-demo-0001"`, "", 1) {
+		t.Fatalf("auth.json layout changed: %s", raw)
+	}
+	rep := Run(context.Background(), DemoOptions(Options{}, demo), nil)
+	if rep.Cache == nil || rep.Cache.Usable || rep.Fetch == nil {
+		t.Fatalf("cache %+v fetch %v: Codex compares tokens.account_id and fetches", rep.Cache, rep.Fetch)
+	}
+}

@@ -462,7 +462,9 @@ func stagePlan(ctx context.Context, st *state) StageResult {
 
 func stageCache(ctx context.Context, st *state) StageResult {
 	id := st.auth.ID
-	v := model.CheckCache(st.home, st.protocol, id.UserID, id.AccountID, st.now())
+	// Codex's identity: the user id from the id_token, the account id
+	// from tokens.account_id (not the id_token claim).
+	v := model.CheckCache(st.home, st.protocol, id.UserID, st.auth.AccountID, st.now())
 	st.rep.Cache = &v
 	var details []Detail
 	for _, c := range v.Checks {
@@ -805,8 +807,19 @@ func stageParse(ctx context.Context, st *state) StageResult {
 			st.rep.Outcome = OutcomeNone
 			return StageResult{Status: StatusOK, Summary: "no `contents` in " + from + ": no requirements"}
 		}
-		req, err = parseRequirementsContents(*payload.Contents)
 		details = append(details, Detail{Key: "contents", ID: "contents", Value: fmt.Sprintf("%d bytes", len(*payload.Contents))})
+		if st.fromCache {
+			// Codex ≤ 0.136 reads cached contents that do not parse as no
+			// requirements; only its rule checks fail from the cache.
+			if _, perr := model.ParseRequirements(*payload.Contents, model.CloudRequirementsSource); perr != nil {
+				st.rep.Outcome = OutcomeNone
+				st.warn("the cached contents do not parse (%s); Codex ≤ 0.136 reads them as no requirements until the cache expires", fetch.Sanitize(perr.Error(), 300))
+				return StageResult{Status: StatusWarn, Details: details,
+					Summary: "cached contents do not parse: Codex reads them as no requirements",
+					Hint:    "Codex did not write this cache; deleting " + st.rep.Cache.Path + " makes Codex fetch again"}
+			}
+		}
+		req, err = parseRequirementsContents(*payload.Contents)
 	} else {
 		if payload.LegacyShape {
 			st.rep.Outcome = OutcomeNone

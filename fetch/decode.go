@@ -102,15 +102,22 @@ func shapeErr(field, got, want string) error {
 
 func decodeRequirements(top map[string]json.RawMessage) (*Payload, error) {
 	p := &Payload{}
-	raw, ok := top["contents"]
-	if !ok || isNull(raw) {
-		return p, nil
+	// Codex decodes the whole response: every field is an optional
+	// string, and one of another type fails the decode (and is retried),
+	// even though only contents is used.
+	for _, field := range []string{"contents", "sha256", "updated_at", "updated_by_user_id"} {
+		raw, ok := top[field]
+		if !ok || isNull(raw) {
+			continue
+		}
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, shapeErr(field, jsonKind(raw), "a string or null")
+		}
+		if field == "contents" {
+			p.Contents = &s
+		}
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return nil, shapeErr("contents", jsonKind(raw), "a string or null")
-	}
-	p.Contents = &s
 	return p, nil
 }
 

@@ -37,6 +37,8 @@ func TestDecode(t *testing.T) {
 		{"bundle_empty.json", req, "", "", &Payload{}},
 		{"requirements_number.json", req, "wrong_shape", "`contents` is a number, expected a string or null", nil},
 		{"requirements_array.json", req, "wrong_shape", "`contents` is an array", nil},
+		{"requirements_sha_number.json", req, "wrong_shape", "`sha256` is a number, expected a string or null", nil},
+		{"requirements_meta_nulls.json", req, "", "", &Payload{}},
 		{"top_array.json", req, "wrong_shape", "body is JSON an array, expected an object", nil},
 		{"top_null.json", bun, "wrong_shape", "body is JSON null, expected an object", nil},
 		{"empty.json", req, "bad_json", "body is empty", nil},
