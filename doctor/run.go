@@ -549,7 +549,7 @@ func stageFetch(ctx context.Context, st *state) StageResult {
 func (st *state) fetch(ctx context.Context) fetch.Result {
 	timeout := st.timeout()
 	opts := fetch.Options{
-		URL: st.url, Protocol: st.protocol, Identity: identityOf(st.auth, st.codex.Version), Timeout: timeout,
+		URL: st.url, Protocol: st.protocol, Identity: identityOf(st.auth, st.uaVersion()), Timeout: timeout,
 		Client: st.opts.HTTPClient, Clock: st.opts.Clock, Jitter: st.opts.Jitter,
 		OnEvent: func(e fetch.Event) { st.emit(FetchProgress{Event: e, At: st.now()}) },
 		Reload: func() (fetch.Identity, error) {
@@ -557,7 +557,7 @@ func (st *state) fetch(ctx context.Context) fetch.Result {
 			if err != nil {
 				return fetch.Identity{}, err
 			}
-			return identityOf(a, st.codex.Version), nil
+			return identityOf(a, st.uaVersion()), nil
 		},
 	}
 	st.emit(FetchStarted{URL: st.url, Deadline: st.now().Add(timeout), Timeout: timeout})
@@ -725,6 +725,19 @@ func lastAnswer(attempts []fetch.Attempt) []Detail {
 		ds = append(ds, Detail{Key: "body", ID: "body", Value: strings.Join(strings.Fields(a.Body), " ")})
 	}
 	return ds
+}
+
+// uaVersion is the Codex version the User-Agent names: the codex on PATH,
+// else a release of the protocol generation in use (the server sees a
+// plausible Codex either way).
+func (st *state) uaVersion() string {
+	switch {
+	case st.codex.Version != "":
+		return st.codex.Version
+	case st.protocol == model.ProtocolRequirements:
+		return "0.136.0"
+	}
+	return "0.171.0"
 }
 
 func identityOf(a *model.Auth, codexVersion string) fetch.Identity {

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/reqdoctor/reqdoctor/model"
@@ -345,8 +347,30 @@ func (f *fetcher) failed(ctx, reqCtx context.Context, a *Attempt, err error, got
 		a.Err = fmt.Sprintf("no response headers after %s; Codex re-sends the request", headerWait)
 	default:
 		a.Class = "transport"
-		a.Err = Sanitize(f.redact(err.Error()), 300)
+		a.Err = Sanitize(f.redact(transportText(err)), 300)
 	}
+}
+
+// transportText says in a few words what went wrong on the wire, keeping
+// Go's own text (without the repeated method and URL) after a colon.
+func transportText(err error) string {
+	raw := err.Error()
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		raw = ue.Err.Error()
+	}
+	var dnsErr *net.DNSError
+	switch {
+	case errors.As(err, &dnsErr):
+		return "cannot resolve " + dnsErr.Name + ": " + raw
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused (nothing listens there): " + raw
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset by the server: " + raw
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return "the server closed the connection without a complete answer: " + raw
+	}
+	return raw
 }
 
 // excerpt is the displayable start of a failed body, tokens removed.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -843,5 +844,36 @@ func TestRealClockSleep(t *testing.T) {
 	}
 	if err := (RealClock{}).Sleep(context.Background(), time.Millisecond); err != nil {
 		t.Fatalf("Sleep = %v", err)
+	}
+}
+
+func TestDoTransportErrorsSayWhatHappened(t *testing.T) {
+	closer := newServer(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	})
+	// A port that was just free: nothing listens there.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := "http://" + ln.Addr().String()
+	ln.Close()
+	for _, tc := range []struct{ base, want string }{
+		{closer.URL, "the server closed the connection without a complete answer"},
+		{refused, "connection refused (nothing listens there)"},
+	} {
+		o, _ := testOptions(EndpointURL(tc.base, model.ProtocolBundle), model.ProtocolBundle)
+		o.MaxAttempts = 1
+		res := Do(context.Background(), o)
+		a := res.Attempts[0]
+		if a.Class != "transport" || !strings.HasPrefix(a.Err, tc.want) || strings.Contains(a.Err, "Get \"") {
+			t.Errorf("%s: attempt %+v, want %q first", tc.base, a, tc.want)
+		}
+		if res.Err == nil || res.Err.Code != CodeRequestFailed || res.Err.StatusCode != 0 {
+			t.Errorf("Err %+v", res.Err)
+		}
 	}
 }
