@@ -37,6 +37,7 @@ type config struct {
 	protocol  string
 	timeout   time.Duration
 	noLive    bool
+	systemDir string
 	json      bool
 	plain     bool
 	tui       bool
@@ -129,6 +130,7 @@ func parseFlags(args []string) (config, *flag.FlagSet, error) {
 	fs.StringVar(&c.codexHome, "codex-home", "", "Codex home `DIR` (default $CODEX_HOME, else ~/.codex)")
 	fs.StringVar(&c.protocol, "protocol", "auto", "protocol generation `MODE`: auto, bundle (Codex ≥ 0.137) or requirements (≤ 0.136)")
 	fs.Var(timeoutFlag{&c.timeout}, "timeout", "overall fetch deadline as a `DURATION`, e.g. 5s (default: Codex's, 20s bundle / 15s requirements)")
+	fs.StringVar(&c.systemDir, "system-config-dir", "", "the `DIR` holding requirements.toml and managed_config.toml (default "+model.DefaultSystemConfigDir()+")")
 	fs.BoolVar(&c.noLive, "no-live", false, "when Codex would use a valid cache, skip reqdoctor's own comparison fetch")
 	fs.BoolVar(&c.json, "json", false, "print one JSON document (schemaVersion 1) and nothing else on stdout")
 	fs.BoolVar(&c.plain, "plain", false, "plain text output, no animation or escape codes")
@@ -204,7 +206,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return doctor.ExitOK
 	}
 
-	opts := doctor.Options{CodexHome: c.codexHome, Protocol: c.protocol, Timeout: c.timeout, NoLive: c.noLive}
+	opts := doctor.Options{CodexHome: c.codexHome, Protocol: c.protocol, Timeout: c.timeout, NoLive: c.noLive, SystemConfigDir: c.systemDir}
 	title := "reqdoctor"
 	if c.demo != "" {
 		if c.demo == "list" {

@@ -12,6 +12,9 @@ import (
 func DemoOptions(opts Options, demo *fetch.Demo) Options {
 	opts.CodexHome = demo.CodexHome
 	opts.Demo = demo.Scenario.Name
+	if opts.SystemConfigDir == "" {
+		opts.SystemConfigDir = demo.SystemConfigDir
+	}
 	if opts.Protocol == "auto" || opts.Protocol == "" {
 		opts.Protocol = string(demo.Scenario.Protocol)
 		opts.protocolFromDemo = true

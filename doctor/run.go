@@ -25,7 +25,10 @@ type Options struct {
 	// NoLive skips reqdoctor's comparison fetch when Codex would use a
 	// valid cache; Codex itself makes no request then.
 	NoLive bool
-	Demo   string // demo scenario name; "" for a real diagnosis
+	// SystemConfigDir holds requirements.toml and managed_config.toml;
+	// "" → Codex's default (/etc/codex on Unix).
+	SystemConfigDir string
+	Demo            string // demo scenario name; "" for a real diagnosis
 
 	protocolFromDemo bool // Protocol was set by DemoOptions, not the user
 
@@ -92,8 +95,18 @@ func Run(ctx context.Context, opts Options, emit func(Event)) *Report {
 		{StageCache, stageCache},
 		{StageFetch, stageFetch},
 		{StageParse, stageParse},
+		{StageLocal, stageLocal},
+		{StageUserConfig, stageUserConfig},
 	}
-	for _, s := range stages {
+	for i, s := range stages {
+		if i == len(StageOrder) {
+			// The cloud load is decided; the local sources and the user's
+			// config are read whatever it was.
+			st.stop = ""
+		}
+		if s.id == StageUserConfig && st.home == "" {
+			st.stop = "CODEX_HOME is unusable"
+		}
 		var res StageResult
 		if st.stop != "" {
 			res = StageResult{ID: s.id, Status: StatusSkipped, Summary: st.stop}
@@ -872,7 +885,7 @@ func stageParse(ctx context.Context, st *state) StageResult {
 		return s
 	}
 	details = append(details, shadowDetails(req, payload.RequirementsFragments)...)
-	st.rep.Requirements = req
+	st.rep.CloudRequirements = req
 	st.rep.Outcome = OutcomeRequirements
 	s := StageResult{Status: StatusOK, Details: details,
 		Summary: fmt.Sprintf("%d polic%s from %s", len(req.Order), pluralY(len(req.Order)), from)}

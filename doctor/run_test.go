@@ -54,10 +54,10 @@ func TestDemoScenarios(t *testing.T) {
 			if rep.ExitCode != sc.Expect.ExitCode {
 				t.Errorf("exit code = %d, want %d", rep.ExitCode, sc.Expect.ExitCode)
 			}
-			if len(rep.Stages) != len(StageOrder) {
-				t.Fatalf("%d stages, want %d", len(rep.Stages), len(StageOrder))
+			if len(rep.Stages) != len(AllStages()) {
+				t.Fatalf("%d stages, want %d", len(rep.Stages), len(AllStages()))
 			}
-			for i, id := range StageOrder {
+			for i, id := range AllStages() {
 				if rep.Stages[i].ID != id {
 					t.Errorf("stage %d = %s, want %s", i, rep.Stages[i].ID, id)
 				}

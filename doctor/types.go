@@ -21,8 +21,22 @@ const (
 	StageParse       StageID = "parse"
 )
 
-// StageOrder is the order in which stages run and are shown.
+// Stages that look beyond the cloud load; they always run, and the JSON
+// report carries them under their own keys (layers, userConfig).
+const (
+	StageLocal      StageID = "local"
+	StageUserConfig StageID = "config"
+)
+
+// StageOrder is the order of the cloud-load stages of design.md, the
+// "stages" of the JSON report.
 var StageOrder = []StageID{StageEnvironment, StageAuth, StagePlan, StageCache, StageFetch, StageParse}
+
+// ExtraStages follow StageOrder in the views.
+var ExtraStages = []StageID{StageLocal, StageUserConfig}
+
+// AllStages is every stage in the order the views show them.
+func AllStages() []StageID { return append(append([]StageID{}, StageOrder...), ExtraStages...) }
 
 // Status is a stage verdict; the values are part of the JSON contract.
 type Status string
@@ -87,6 +101,16 @@ type Report struct {
 	// Live is reqdoctor's own comparison fetch when Codex would use the
 	// cache and make no request; nil when none was made.
 	Live *LiveCheck
+
+	// CloudRequirements is what the cloud load delivered; Requirements is
+	// the effective merge of the cloud over the local sources.
+	CloudRequirements *model.Requirements
+	// Local are the requirement sources on this machine, in Codex's order.
+	Local []model.LocalSource
+	// UserConfig is the user's own config.toml; nil when not read.
+	UserConfig *model.UserConfig
+	// PolicyChecks compare the user's config with the requirements.
+	PolicyChecks []model.PolicyCheck
 }
 
 // LiveCheck compares a valid cache with what the server says now. Codex

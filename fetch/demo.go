@@ -49,7 +49,13 @@ type Scenario struct {
 	// (requirements generation: the first fragment's contents).
 	WithValidCache     bool
 	CachedRequirements []model.Fragment
-	Expect             Expectation
+	// SystemFiles are written to the demo's stand-in for /etc/codex
+	// (requirements.toml, managed_config.toml), by file name.
+	SystemFiles map[string]string
+	// UserConfig is appended to the demo's config.toml (the user's own
+	// settings, e.g. approval_policy).
+	UserConfig string
+	Expect     Expectation
 }
 
 // Expectation is what reqdoctor must report for a scenario.
@@ -111,6 +117,13 @@ identity = { command = "docs-mcp" }
 `,
 	}
 
+	policyCloudBaseline = model.Fragment{
+		ID: "policy-cloud-001", Name: "Workspace approvals",
+		Contents: `# Set in the ChatGPT admin console.
+allowed_approval_policies = ["on-request"]
+enforce_residency = "us"
+`,
+	}
 	policyBaseline = model.Fragment{
 		ID:   "policy-base-001",
 		Name: "Acme baseline",
@@ -410,6 +423,35 @@ func Scenarios() []Scenario {
 			Expect:             Expectation{Outcome: "requirements", Attempts: 0, LiveRequests: 5, ExitCode: 0, Fields: successFields},
 		},
 		{
+			Name:     "local-sources",
+			Title:    "Machine files and your config",
+			Story:    "The cloud sets approvals; /etc/codex/requirements.toml and the legacy managed_config.toml add more below it. The user's config.toml asks for approval `never` and a sandbox the requirements forbid, and misspells a key.",
+			Protocol: model.ProtocolBundle, Plan: "enterprise", AuthMode: DemoAuthChatGPT,
+			Replies: policyReplies([]model.Fragment{policyCloudBaseline}, nil),
+			SystemFiles: map[string]string{
+				"requirements.toml": `# Installed by IT on every developer laptop.
+allowed_approval_policies = ["untrusted", "on-request"]
+allowed_sandbox_modes = ["read-only"]
+
+[mcp_servers.docs]
+identity = { command = "docs-mcp" }
+`,
+				"managed_config.toml": `# Legacy managed config, still deployed by an old MDM profile.
+approval_policy = "on-failure"
+sandbox_mode = "workspace-write"
+model = "gpt-5"
+`,
+			},
+			UserConfig: `
+# The user's own settings.
+approval_policy = "never"
+sandbox_mode = "workspace-write"
+ask_for_approval = "on-request"
+`,
+			Expect: Expectation{Outcome: "requirements", Attempts: 1, ExitCode: 0,
+				Fields: []string{"allowed_approval_policies", "enforce_residency"}},
+		},
+		{
 			Name:     "legacy-requirements",
 			Title:    "Older Codex (≤ 0.136)",
 			Story:    `The requirements generation: GET …/config/requirements answered with {"contents": "<toml>"}.`,
@@ -465,8 +507,13 @@ func ScenarioNames() []string {
 // with a fake login pointing at it.
 type Demo struct {
 	CodexHome string
-	Backend   *FakeBackend
-	Scenario  Scenario
+	// SystemConfigDir stands in for /etc/codex, so a demo never reads the
+	// machine's own requirement files.
+	SystemConfigDir string
+	Backend         *FakeBackend
+	Scenario        Scenario
+
+	root string // holds CodexHome and SystemConfigDir; removed by Close
 }
 
 // StartDemo starts the scenario's backend and writes a fresh CODEX_HOME
@@ -483,12 +530,13 @@ func startDemoAt(s Scenario, now time.Time) (*Demo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("demo scenario %q: %w", s.Name, err)
 	}
-	home, err := os.MkdirTemp("", "reqdoctor-demo-*")
+	root, err := os.MkdirTemp("", "reqdoctor-demo-*")
 	if err != nil {
 		backend.Close()
 		return nil, fmt.Errorf("demo scenario %q: create CODEX_HOME: %w", s.Name, err)
 	}
-	d := &Demo{CodexHome: home, Backend: backend, Scenario: s}
+	d := &Demo{root: root, CodexHome: filepath.Join(root, "codex-home"), SystemConfigDir: filepath.Join(root, "etc-codex"),
+		Backend: backend, Scenario: s}
 	if err := d.writeHome(now); err != nil {
 		d.Close()
 		return nil, fmt.Errorf("demo scenario %q: %w", s.Name, err)
@@ -496,24 +544,35 @@ func startDemoAt(s Scenario, now time.Time) (*Demo, error) {
 	return d, nil
 }
 
-// Close stops the backend and removes the demo CODEX_HOME.
+// Close stops the backend and removes the demo CODEX_HOME and system
+// config folder.
 func (d *Demo) Close() error {
 	if d.Backend != nil {
 		d.Backend.Close()
 	}
-	if d.CodexHome == "" {
+	if d.root == "" {
 		return nil
 	}
-	if err := os.RemoveAll(d.CodexHome); err != nil {
-		return fmt.Errorf("remove demo CODEX_HOME %s: %w", d.CodexHome, err)
+	if err := os.RemoveAll(d.root); err != nil {
+		return fmt.Errorf("remove demo folder %s: %w", d.root, err)
 	}
 	return nil
 }
 
 func (d *Demo) writeHome(now time.Time) error {
+	for _, dir := range []string{d.CodexHome, d.SystemConfigDir} {
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			return err
+		}
+	}
+	for name, contents := range d.Scenario.SystemFiles {
+		if err := writeFile(filepath.Join(d.SystemConfigDir, name), []byte(contents)); err != nil {
+			return err
+		}
+	}
 	config := "# Written by reqdoctor --demo: a throw-away CODEX_HOME using a fake backend.\n" +
 		fmt.Sprintf("chatgpt_base_url = %q\n", d.Backend.URL) +
-		"cli_auth_credentials_store = \"file\"\n"
+		"cli_auth_credentials_store = \"file\"\n" + d.Scenario.UserConfig
 	if err := writeFile(filepath.Join(d.CodexHome, "config.toml"), []byte(config)); err != nil {
 		return err
 	}

@@ -205,8 +205,10 @@ func TestStartDemoWritesCodexHome(t *testing.T) {
 		t.Run(s.Name, func(t *testing.T) {
 			before := time.Now()
 			d := startDemo(t, s)
-			if !strings.HasPrefix(filepath.Base(d.CodexHome), "reqdoctor-demo-") || filepath.Dir(d.CodexHome) != filepath.Clean(os.TempDir()) {
-				t.Errorf("CODEX_HOME = %s, want %s/reqdoctor-demo-*", d.CodexHome, os.TempDir())
+			root := filepath.Dir(d.CodexHome)
+			if !strings.HasPrefix(filepath.Base(root), "reqdoctor-demo-") || filepath.Dir(root) != filepath.Clean(os.TempDir()) ||
+				filepath.Base(d.CodexHome) != "codex-home" || d.SystemConfigDir != filepath.Join(root, "etc-codex") {
+				t.Errorf("CODEX_HOME = %s, system dir %s, want %s/reqdoctor-demo-*/{codex-home,etc-codex}", d.CodexHome, d.SystemConfigDir, os.TempDir())
 			}
 			if d.Scenario.Name != s.Name {
 				t.Errorf("Demo.Scenario = %q", d.Scenario.Name)
@@ -426,8 +428,8 @@ func TestDemoCloseRemovesHomeAndStopsBackend(t *testing.T) {
 	case <-time.After(3 * time.Second):
 		t.Fatal("Close blocked")
 	}
-	if _, err := os.Stat(d.CodexHome); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("CODEX_HOME still there after Close: %v", err)
+	if _, err := os.Stat(filepath.Dir(d.CodexHome)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("demo folder still there after Close: %v", err)
 	}
 	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{}}
 	if resp, err := client.Get(endpoint(d)); err == nil {
@@ -473,6 +475,7 @@ func TestScenarioReplies(t *testing.T) {
 		"valid-cache":              {200},
 		"stale-cache":              {200},
 		"cache-hides-outage":       {500, 500, 500, 500, 500},
+		"local-sources":            {200},
 		"legacy-requirements":      {200},
 		"legacy-shape":             {200},
 		"requirements-parse-error": {200},

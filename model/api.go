@@ -129,6 +129,9 @@ type Requirements struct {
 	// Shadowed lists, per field, the later layers that also set it and
 	// lose to the first one (Codex drops them silently).
 	Shadowed map[string][]string
+	// Layers are the merged layers in priority order, so a merge can be
+	// extended with more layers below (local sources under the cloud).
+	Layers []*Layer
 }
 
 // RequirementsError is a requirements document Codex rejects: invalid

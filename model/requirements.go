@@ -308,6 +308,7 @@ func Merge(layers ...*Layer) *Requirements {
 		if l == nil {
 			continue
 		}
+		r.Layers = append(r.Layers, l)
 		for _, name := range l.Order {
 			if _, taken := r.Fields[name]; taken {
 				if r.Shadowed == nil {

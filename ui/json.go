@@ -3,10 +3,12 @@ package ui
 import (
 	"encoding/json"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/reqdoctor/reqdoctor/doctor"
 	"github.com/reqdoctor/reqdoctor/fetch"
+	"github.com/reqdoctor/reqdoctor/model"
 )
 
 // SchemaVersion is the version of the JSON contract in design.md.
@@ -29,6 +31,52 @@ type jsonReport struct {
 	// Added after the first contract: null when the stage did not run.
 	Cache     *jsonCache     `json:"cache"`
 	LiveCheck *jsonLiveCheck `json:"liveCheck"`
+	// Layers are the requirement sources in Codex's merge order: the
+	// cloud's, then this machine's; "requirements" and "sources" are
+	// their merge.
+	Layers     []jsonLayer     `json:"layers"`
+	UserConfig *jsonUserConfig `json:"userConfig"`
+	// Sections are the stages beyond the cloud load (local sources, the
+	// user's config), in the stage shape.
+	Sections []jsonStage `json:"sections"`
+}
+
+type jsonLayer struct {
+	Origin string   `json:"origin"` // "cloud" or "local"
+	Name   string   `json:"name"`
+	Source string   `json:"source"` // as "sources" names it; "" when it sets nothing
+	Path   string   `json:"path,omitempty"`
+	Status string   `json:"status"` // found, not found, invalid, not applicable
+	Detail string   `json:"detail,omitempty"`
+	Fields []string `json:"fields"`
+}
+
+type jsonUserConfig struct {
+	Path        string            `json:"path"`
+	Found       bool              `json:"found"`
+	Profile     string            `json:"profile"`
+	Error       *string           `json:"error"`
+	Checks      []jsonPolicyCheck `json:"checks"`
+	IgnoredKeys []jsonIgnoredKey  `json:"ignoredKeys"`
+}
+
+type jsonPolicyCheck struct {
+	Policy    string   `json:"policy"`
+	ConfigKey string   `json:"configKey"`
+	UserValue *string  `json:"userValue"` // null when unset
+	From      string   `json:"from,omitempty"`
+	Allowed   []string `json:"allowed"`
+	SetBy     string   `json:"setBy"`
+	Accepted  bool     `json:"accepted"`
+	CodexUses string   `json:"codexUses"`
+	Message   string   `json:"message"`
+}
+
+type jsonIgnoredKey struct {
+	Key        string `json:"key"`
+	Suggestion string `json:"suggestion,omitempty"`
+	Line       int    `json:"line,omitempty"`
+	Note       string `json:"note,omitempty"`
 }
 
 type jsonCache struct {
@@ -109,20 +157,34 @@ func WriteJSON(w io.Writer, rep *doctor.Report, version string) error {
 		Warnings:      append([]string{}, rep.Warnings...),
 	}
 	for _, s := range rep.Stages {
-		js := jsonStage{ID: string(s.ID), Status: string(s.Status), Summary: s.Summary, Hint: s.Hint,
-			Details: map[string]string{}, DurationMs: s.Duration.Milliseconds()}
-		for _, d := range s.Details {
-			key := d.ID
-			if key == "" {
-				key = d.Key
-			}
-			if prev, dup := js.Details[key]; dup {
-				js.Details[key] = prev + "; " + d.Value
-				continue
-			}
-			js.Details[key] = d.Value
+		js := stageJSON(s)
+		if slices.Contains(doctor.StageOrder, s.ID) {
+			doc.Stages = append(doc.Stages, js)
+		} else {
+			doc.Sections = append(doc.Sections, js)
 		}
-		doc.Stages = append(doc.Stages, js)
+	}
+	doc.Layers = layersJSON(rep)
+	if uc := rep.UserConfig; uc != nil {
+		ju := &jsonUserConfig{Path: uc.Path, Found: uc.Found, Profile: uc.Profile,
+			Checks: []jsonPolicyCheck{}, IgnoredKeys: []jsonIgnoredKey{}}
+		for _, c := range rep.PolicyChecks {
+			jc := jsonPolicyCheck{Policy: c.Policy, ConfigKey: c.ConfigKey, From: c.From, Allowed: append([]string{}, c.Allowed...),
+				SetBy: c.SetBy, Accepted: c.Accepted, CodexUses: c.CodexUses, Message: c.Message}
+			if c.UserValue != "" {
+				v := c.UserValue
+				jc.UserValue = &v
+			}
+			ju.Checks = append(ju.Checks, jc)
+		}
+		for _, k := range uc.IgnoredKeys {
+			ju.IgnoredKeys = append(ju.IgnoredKeys, jsonIgnoredKey{Key: k.Key, Suggestion: k.Suggestion, Line: k.Line, Note: k.Note})
+		}
+		if uc.Err != nil {
+			e := uc.Err.Error()
+			ju.Error = &e
+		}
+		doc.UserConfig = ju
 	}
 	doc.Fetch = fetchJSON(rep.Fetch)
 	if r := rep.Requirements; r != nil {
@@ -182,4 +244,42 @@ func timeJSON(t time.Time) *string {
 	}
 	s := t.UTC().Format(time.RFC3339)
 	return &s
+}
+
+func stageJSON(s doctor.StageResult) jsonStage {
+	js := jsonStage{ID: string(s.ID), Status: string(s.Status), Summary: s.Summary, Hint: s.Hint,
+		Details: map[string]string{}, DurationMs: s.Duration.Milliseconds()}
+	for _, d := range s.Details {
+		key := d.ID
+		if key == "" {
+			key = d.Key
+		}
+		if prev, dup := js.Details[key]; dup {
+			js.Details[key] = prev + "; " + d.Value
+			continue
+		}
+		js.Details[key] = d.Value
+	}
+	return js
+}
+
+// layersJSON lists the layers in merge order: the cloud's as the cloud
+// load delivered them, then every local source with its status.
+func layersJSON(rep *doctor.Report) []jsonLayer {
+	out := []jsonLayer{}
+	if cr := rep.CloudRequirements; cr != nil {
+		for _, l := range cr.Layers {
+			out = append(out, jsonLayer{Origin: "cloud", Name: l.Source, Source: l.Source, Status: model.LocalFound,
+				Fields: append([]string{}, l.Order...)})
+		}
+	}
+	for _, src := range rep.Local {
+		jl := jsonLayer{Origin: "local", Name: src.Name, Path: src.Path, Status: src.Status, Detail: src.Detail, Fields: []string{}}
+		if src.Layer != nil {
+			jl.Source = src.Layer.Source
+			jl.Fields = append(jl.Fields, src.Layer.Order...)
+		}
+		out = append(out, jl)
+	}
+	return out
 }
