@@ -61,7 +61,8 @@ type state struct {
 	protocol model.Protocol
 	url      string
 	auth     *model.Auth
-	authPath string
+	// reload reads the login again from its store, as Codex does on a 401.
+	reload func() (*model.Auth, error)
 
 	rep *Report
 	// stop is set by a stage that decides the outcome; later stages are
@@ -321,39 +322,61 @@ func protocolReason(st *state) string {
 // ---- auth ----
 
 func stageAuth(ctx context.Context, st *state) StageResult {
-	var details []Detail
-	switch st.config.CredentialsStore {
-	case "keyring":
-		st.credentialsBad = true
-		st.rep.Outcome = OutcomeNotApplicable
-		st.stop = "credentials are not readable by reqdoctor"
-		return StageResult{Status: StatusWarn,
-			Summary: "cli_auth_credentials_store = \"keyring\": credentials live in the OS keyring, which this reqdoctor does not read yet",
-			Hint:    "run reqdoctor with a file-based login (cli_auth_credentials_store = \"file\") to diagnose the fetch"}
-	case "auto":
-		details = append(details, Detail{Key: "store", ID: "store", Value: "auto: Codex tries the OS keyring first, then auth.json; reqdoctor reads auth.json only"})
-	}
-	st.authPath = filepath.Join(st.home, "auth.json")
 	now := st.now()
-	auth, err := model.LoadAuth(st.authPath, now)
-	if err != nil {
+	cred := model.ResolveCredentials(st.home, st.config.CredentialsStore, now)
+	store := st.config.CredentialsStore
+	if store == "" {
+		store = model.StoreFile
+	}
+	details := []Detail{{Key: "store", ID: "store", Value: store + " (cli_auth_credentials_store)"}}
+	if kr := cred.Keyring; kr != nil {
+		v := kr.Status
+		if kr.Detail != "" {
+			v += ": " + kr.Detail
+		}
+		details = append(details, Detail{Key: "keyring", ID: "keyring", Value: fetch.Sanitize(model.KeyringLocation(kr.Account)+" — "+v, 400)})
+	}
+	for i, n := range cred.Notes {
+		details = append(details, Detail{Key: "note", ID: fmt.Sprintf("note.%d", i+1), Value: fetch.Sanitize(n, 400)})
+	}
+	if cred.Err != nil || cred.Auth == nil {
 		st.credentialsBad = true
 		st.rep.Outcome = OutcomeNotApplicable
 		st.stop = "Codex has no usable login, so it makes no request"
+		err := cred.Err
+		if err == nil {
+			err = errors.New("no login found")
+		}
 		var ae *model.AuthError
 		summary := fetch.Sanitize(err.Error(), 300)
 		hint := "run `codex login` and sign in with your ChatGPT workspace account"
-		if errors.As(err, &ae) && ae.Kind == "missing" {
+		switch {
+		case cred.Keyring != nil && cred.Keyring.Hint != "" && cred.Used == "":
+			hint = cred.Keyring.Hint
+		case errors.As(err, &ae) && ae.Kind == model.AuthMissing && cred.Keyring == nil:
 			summary = "not logged in: no auth.json in " + st.home
-		} else {
-			hint = "auth.json is unusable, so Codex treats you as logged out; run `codex logout` then `codex login`"
+		case errors.As(err, &ae) && ae.Kind == model.AuthMissing:
+			summary = "not logged in: " + summary
+		default:
+			hint = "Codex cannot read this login and treats you as logged out; run `codex logout` then `codex login`"
 		}
-		return StageResult{Status: StatusFail, Summary: summary, Hint: hint,
-			Details: append(details, Detail{Key: "file", ID: "file", Value: st.authPath})}
+		if cred.Path != "" {
+			details = append(details, Detail{Key: "source", ID: "source", Value: cred.Path})
+		}
+		return StageResult{Status: StatusFail, Summary: summary, Hint: hint, Details: details}
+	}
+	auth := cred.Auth
+	st.reload = func() (*model.Auth, error) {
+		c := model.ResolveCredentials(st.home, st.config.CredentialsStore, st.now())
+		return c.Auth, c.Err
 	}
 	st.auth = auth
+	source := cred.Path
+	if cred.Used == model.UsedFile {
+		source = "file " + cred.Path
+	}
 	details = append(details,
-		Detail{Key: "source", ID: "source", Value: "file " + st.authPath},
+		Detail{Key: "source", ID: "source", Value: source},
 		Detail{Key: "mode", ID: "mode", Value: modeLabel(auth)})
 	for _, k := range []string{"OPENAI_API_KEY", "CODEX_API_KEY"} {
 		if st.getenv(k) != "" {
@@ -565,10 +588,14 @@ func (st *state) fetch(ctx context.Context) fetch.Result {
 		URL: st.url, Protocol: st.protocol, Identity: identityOf(st.auth, st.uaVersion()), Timeout: timeout,
 		Client: st.opts.HTTPClient, Clock: st.opts.Clock, Jitter: st.opts.Jitter,
 		OnEvent: func(e fetch.Event) { st.emit(FetchProgress{Event: e, At: st.now()}) },
+		// On a 401 Codex reloads the login from its store and re-sends.
 		Reload: func() (fetch.Identity, error) {
-			a, err := model.LoadAuth(st.authPath, st.now())
+			a, err := st.reload()
 			if err != nil {
 				return fetch.Identity{}, err
+			}
+			if a == nil {
+				return fetch.Identity{}, errors.New("no login after reloading")
 			}
 			return identityOf(a, st.uaVersion()), nil
 		},

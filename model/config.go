@@ -77,12 +77,12 @@ func parseConfig(path string, data []byte, cfg Config) Config {
 		case !isStr:
 			keep(&FileError{Path: path, Line: line, Column: col,
 				Msg: fmt.Sprintf("`cli_auth_credentials_store` must be a string, got %s", configValueKind(v))})
-		case s == StoreFile || s == StoreKeyring || s == StoreAuto:
+		case s == StoreFile || s == StoreKeyring || s == StoreAuto || s == StoreEphemeral:
 			cfg.CredentialsStore = s
 		default:
 			cfg.CredentialsStore = s
 			keep(&FileError{Path: path, Line: line, Column: col,
-				Msg: fmt.Sprintf("`cli_auth_credentials_store`: unknown variant `%s`, expected one of `file`, `keyring`, `auto`", s)})
+				Msg: fmt.Sprintf("`cli_auth_credentials_store`: unknown variant `%s`, expected one of `file`, `keyring`, `auto`, `ephemeral`", s)})
 		}
 	}
 	cfg.Err = firstErr

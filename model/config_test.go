@@ -26,7 +26,7 @@ func TestLoadConfig(t *testing.T) {
 		{"invalid", true, "", "file", 2, 41, "invalid TOML: basic strings cannot have new lines"},
 		{"wrongtype", true, "", "file", 3, 1, "`chatgpt_base_url` must be a string, got an integer"},
 		{"badstore", true, "https://chatgpt.com/backend-api/", "vault", 2, 1,
-			"`cli_auth_credentials_store`: unknown variant `vault`, expected one of `file`, `keyring`, `auto`"},
+			"`cli_auth_credentials_store`: unknown variant `vault`, expected one of `file`, `keyring`, `auto`, `ephemeral`"},
 		{"storetype", true, "", "file", 1, 1, "`cli_auth_credentials_store` must be a string, got a boolean"},
 		{"table", true, "", "file", 3, 2, "`chatgpt_base_url` must be a string, got a table"},
 	}

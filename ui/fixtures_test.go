@@ -49,6 +49,22 @@ func sampleRequirements() *model.Requirements {
 	}
 }
 
+// sampleChecks compare a config.toml with sampleRequirements: a
+// disallowed approval policy, an unset sandbox mode, MCP servers on and
+// off the allow-list, and the `codex exec` note, which gets no cell.
+func sampleChecks() []model.PolicyCheck {
+	return []model.PolicyCheck{
+		{Policy: model.FieldApprovalPolicies, ConfigKey: model.ConfigKeyApprovalPolicy, UserValue: "never", From: "config.toml",
+			CodexUses: "on-request", Message: "Configured value for `approval_policy` is disallowed by requirements; falling back to required value OnRequest."},
+		{Policy: model.FieldApprovalPolicies, ConfigKey: "codex exec", UserValue: "never", Message: "`codex exec` asks for approval `never`, which is not allowed"},
+		{Policy: model.FieldSandboxModes, ConfigKey: model.ConfigKeySandboxMode, Accepted: true, CodexUses: "read-only", Message: "unset → Codex uses `read-only`"},
+		{Policy: model.FieldMCPServers, ConfigKey: "mcp_servers.docs", UserValue: "url https://mcp.internal.example.com/docs/v1/streamable-http/endpoint",
+			Accepted: true, CodexUses: "enabled", Message: "MCP server `docs` is on the allow-list"},
+		{Policy: model.FieldMCPServers, ConfigKey: "mcp_servers.jira", UserValue: "command jira-mcp", CodexUses: "disabled",
+			Message: "MCP server `jira` is not on the allow-list (set by MCP allow-list (frag_02)): Codex disables it"},
+	}
+}
+
 // retryScenario is "5xx then success": attempt 1 gets a 503 HTML page,
 // attempt 2 succeeds.
 func retryScenario() ([]doctor.Event, *doctor.Report) {
@@ -60,14 +76,20 @@ func retryScenario() ([]doctor.Event, *doctor.Report) {
 		Hint: "the backend failed once; Codex retried and succeeded", Details: []doctor.Detail{{Key: "URL", Value: bundleURL}}}
 	parseStage := doctor.StageResult{ID: doctor.StageParse, Status: doctor.StatusOK, Summary: "2 fragments, 4 fields",
 		Details: []doctor.Detail{{Key: "fragments", Value: "Default policy (frag_01), MCP allow-list (frag_02)"}}}
+	localStage := doctor.StageResult{ID: doctor.StageLocal, Status: doctor.StatusOK, Summary: "none on this machine: only the cloud sets requirements",
+		Details: []doctor.Detail{{Key: "/etc/codex/requirements.toml", Value: "not found"}}}
+	configStage := doctor.StageResult{ID: doctor.StageUserConfig, Status: doctor.StatusWarn, Summary: "1 setting disallowed by requirements: Codex falls back",
+		Hint:    "change the setting in /home/dev/.codex/config.toml to an allowed value, or ask your admin to allow it",
+		Details: []doctor.Detail{{Key: "approval_policy", Value: "✗ `never` is not in the allowed set; Codex uses `on-request`"}}}
 	rep := &doctor.Report{
 		Protocol: model.ProtocolBundle,
 		Outcome:  doctor.OutcomeRequirements,
 		ExitCode: doctor.ExitOK,
-		Stages:   append(append(stages, fetchStage), parseStage),
+		Stages:   append(append(stages, fetchStage), parseStage, localStage, configStage),
 		Fetch: &fetch.Result{URL: bundleURL, Timeout: 20 * time.Second, Elapsed: 925 * time.Millisecond,
 			Attempts: []fetch.Attempt{a1, a2}},
 		Requirements: sampleRequirements(),
+		PolicyChecks: sampleChecks(),
 		Warnings:     []string{"unknown key `allowed_sandbox_mode` in enterprise-managed requirements Default policy (frag_01) is ignored by Codex"},
 	}
 	var evs []doctor.Event
@@ -88,6 +110,10 @@ func retryScenario() ([]doctor.Event, *doctor.Report) {
 		doctor.StageFinished{Result: fetchStage},
 		doctor.StageStarted{ID: doctor.StageParse},
 		doctor.StageFinished{Result: parseStage},
+		doctor.StageStarted{ID: doctor.StageLocal},
+		doctor.StageFinished{Result: localStage},
+		doctor.StageStarted{ID: doctor.StageUserConfig},
+		doctor.StageFinished{Result: configStage},
 		doctor.Finished{Report: rep},
 	)
 	return evs, rep

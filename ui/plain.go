@@ -101,7 +101,7 @@ func (p *plainPrinter) finish(rep *doctor.Report) {
 	if rep != nil && rep.Requirements != nil {
 		if rows := policyRows(rep.Requirements); len(rows) > 0 {
 			p.line("workspace policies")
-			p.line(RenderPolicies(rows, p.width, p.st))
+			p.line(RenderPolicies(rows, rep.PolicyChecks, p.width, p.st))
 			p.line("")
 		}
 	}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -26,10 +27,17 @@ const (
 	minWrap = 20
 )
 
-// StageTitle is the name a stage is shown under.
+// StageTitle is the name a stage is shown under: its id, or a few words
+// where the id alone would not say what the stage looks at. Every title
+// fits titleWidth so the summaries line up.
 func StageTitle(id doctor.StageID) string {
-	if id == "" {
+	switch id {
+	case "":
 		return "stage"
+	case doctor.StageLocal:
+		return "local files"
+	case doctor.StageUserConfig:
+		return "your config"
 	}
 	return string(id)
 }
@@ -81,8 +89,9 @@ func renderDetails(ds []doctor.Detail, width int, st Styles) []string {
 		k := cleanLine(d.Key)
 		v := cleanText(d.Value)
 		prefix := indent(detailIndent) + st.DetailKey.Render(k+":") + " "
-		if ansi.StringWidth(prefix)+minWrap > width && width > 0 {
-			// Long key on a narrow screen: value on its own lines.
+		if pw := ansi.StringWidth(prefix); width > 0 && (pw+minWrap > width || pw > width/2) {
+			// Long key (a file path) or narrow screen: the value on its
+			// own lines rather than squeezed into a thin column.
 			lines = append(lines, strings.TrimRight(prefix, " "))
 			prefix = indent(detailIndent + 2)
 		}
@@ -163,38 +172,151 @@ func policyCells(r model.PolicyRow) (field, value, setBy string) {
 // column shows the fragment's name and id; the detail line and JSON keep
 // Codex's full wording.
 func shortSource(s string) string {
+	if filepath.IsAbs(s) {
+		// A local file: its name; the local stage lists the full path.
+		return filepath.Base(s)
+	}
 	return strings.TrimPrefix(s, "enterprise-managed requirements ")
 }
 
 // columnWidths splits usable columns (padding and borders excluded)
-// between field, allowed values and set by: names and sources get what they
-// need up to a share, the values the rest.
-func columnWidths(rows []model.PolicyRow, usable int) (f, v, s int) {
+// between field, allowed values, set by and, when cfg has any text, your
+// config (c is 0 without). Field names get what they need up to 2/5; the
+// others share the rest fairly, set by up to 1/3 and your config up to
+// 1/4, the values taking what is left. When wrap is set (static output
+// wraps cells, the TUI cuts them) no column starts narrower than its
+// longest word, within reason, so words are not broken where avoidable.
+// Short of room, set by gives way first, then your config, then field.
+func columnWidths(rows []model.PolicyRow, cfg []string, usable int, wrap bool) (f, v, s, c int) {
 	usable = max(usable, 30)
+	const iv, is, ic = 0, 1, 2
+	var natural, word [3]int
 	for _, r := range rows {
-		fc, _, sc := policyCells(r)
+		fc, vc, sc := policyCells(r)
 		f = max(f, ansi.StringWidth(fc))
-		s = max(s, ansi.StringWidth(sc))
+		natural[iv], natural[is] = max(natural[iv], cellWidth(vc)), max(natural[is], ansi.StringWidth(sc))
+		word[iv], word[is] = max(word[iv], longestWord(vc)), max(word[is], longestWord(sc))
+	}
+	for _, text := range cfg {
+		natural[ic], word[ic] = max(natural[ic], ansi.StringWidth(text)), max(word[ic], longestWord(text))
 	}
 	f = min(max(f, len("field")), usable*2/5)
-	s = min(max(s, len("set by")), usable/3)
-	v = max(usable-f-s, 10)
-	return f, v, s
+	heads := [3]int{10, len("set by"), len(configHeader)}
+	caps := [3]int{usable, usable / 3, usable / 4}
+	var floor [3]int
+	cols := 3
+	if natural[ic] == 0 {
+		cols, heads[ic], caps[ic] = 2, 0, 0
+	}
+	for i := range cols {
+		natural[i] = min(max(natural[i], heads[i]), caps[i])
+		floor[i] = heads[i]
+		if wrap {
+			limit := caps[i]
+			if i == iv {
+				limit = usable / 4 // a value's longest word may be a URL
+			}
+			floor[i] = min(max(word[i], heads[i]), natural[i], limit)
+		}
+	}
+	sum := func(a [3]int) int { return a[0] + a[1] + a[2] }
+	// Too little room for every word: the widest floors give way first,
+	// a column at a time, down to the headers.
+	for sum(floor) > usable-f {
+		widest := -1
+		for i := range cols {
+			if floor[i] > heads[i] && (widest < 0 || floor[i] > floor[widest]) {
+				widest = i
+			}
+		}
+		if widest < 0 {
+			break
+		}
+		floor[widest]--
+	}
+	if over := sum(floor) - (usable - f); over > 0 {
+		f = max(f-over, 12)
+	}
+	for _, i := range []int{is, ic, iv} {
+		if over := sum(floor) - (usable - f); over > 0 && cols > i {
+			floor[i] = max(floor[i]-over, 4)
+		}
+	}
+	// Set by and your config in full when that leaves the values a fair
+	// share; otherwise fair shares of what is left, each column up to its
+	// need, the values taking any rest.
+	if greedy := usable - f - natural[is] - natural[ic]; greedy >= min(natural[iv], (usable-f)/(cols)) && greedy >= floor[iv] {
+		return f, greedy, natural[is], natural[ic]
+	}
+	w := floor
+	for left := usable - f - sum(w); left > 0; {
+		var open []int
+		for i := range cols {
+			if w[i] < natural[i] {
+				open = append(open, i)
+			}
+		}
+		if len(open) == 0 {
+			w[iv] += left
+			break
+		}
+		share := max(left/len(open), 1)
+		for _, i := range open {
+			add := min(share, natural[i]-w[i], left)
+			w[i] += add
+			left -= add
+		}
+	}
+	return f, w[iv], w[is], w[ic]
 }
 
-// wrapCell wraps a cell's text to its column, breaking long words.
+// cellWidth is the width of text's widest line.
+func cellWidth(text string) int {
+	w := 0
+	for _, l := range strings.Split(text, "\n") {
+		w = max(w, ansi.StringWidth(l))
+	}
+	return w
+}
+
+// longestWord is the width of the widest space-separated word of text.
+func longestWord(text string) int {
+	w := 0
+	for _, word := range strings.Fields(text) {
+		w = max(w, ansi.StringWidth(word))
+	}
+	return w
+}
+
+// wrapCell wraps a cell's text to its column at spaces; a word wider than
+// the column is broken (at a hyphen when it has one).
 func wrapCell(text string, width int) string {
 	var out []string
 	for _, para := range strings.Split(text, "\n") {
-		out = append(out, strings.TrimRight(ansi.Wrap(para, width, ""), " "))
+		line := ""
+		for _, word := range strings.Fields(para) {
+			if line != "" && ansi.StringWidth(line)+1+ansi.StringWidth(word) <= width {
+				line += " " + word
+				continue
+			}
+			if line != "" {
+				out = append(out, line)
+			}
+			pieces := strings.Split(ansi.Wrap(word, width, ""), "\n")
+			out = append(out, pieces[:len(pieces)-1]...)
+			line = pieces[len(pieces)-1]
+		}
+		out = append(out, line)
 	}
 	return strings.Join(out, "\n")
 }
 
 // RenderPolicies renders the policies table for static output, wrapping
-// long values inside their cells. With st.ASCII the borders are plain
-// ASCII so the table survives tickets, e-mails and screen readers.
-func RenderPolicies(rows []model.PolicyRow, width int, st Styles) string {
+// long values inside their cells. checks (the report's PolicyChecks) add a
+// "your config" column when any of them concerns a row. With st.ASCII the
+// borders are plain ASCII so the table survives tickets, e-mails and
+// screen readers.
+func RenderPolicies(rows []model.PolicyRow, checks []model.PolicyCheck, width int, st Styles) string {
 	if len(rows) == 0 {
 		return ""
 	}
@@ -202,8 +324,15 @@ func RenderPolicies(rows []model.PolicyRow, width int, st Styles) string {
 	if st.ASCII {
 		border = lipgloss.ASCIIBorder()
 	}
+	cfg, withCfg := configColumn(rows, checks)
+	headers := []string{"field", "allowed", "set by"}
+	if withCfg {
+		headers = append(headers, configHeader)
+	} else {
+		cfg = nil
+	}
 	t := table.New().
-		Headers("field", "allowed", "set by").
+		Headers(headers...).
 		Border(border).
 		BorderStyle(st.TableBorder).
 		BorderRow(true).
@@ -214,17 +343,25 @@ func RenderPolicies(rows []model.PolicyRow, width int, st Styles) string {
 			}
 			return st.TableCell
 		})
-	fw, vw, sw := 0, 0, 0
+	fw, vw, sw, cw := 0, 0, 0, 0
 	if width > 0 {
-		// 4 border columns and one space of padding each side of 3 cells.
-		fw, vw, sw = columnWidths(rows, width-10)
+		// n+1 border columns and one space of padding each side of n cells.
+		fw, vw, sw, cw = columnWidths(rows, cfg, width-1-3*len(headers), true)
 	}
-	for _, r := range rows {
+	for i, r := range rows {
 		f, v, s := policyCells(r)
 		if width > 0 {
 			f, v, s = wrapCell(f, fw), wrapCell(v, vw), wrapCell(s, sw)
 		}
-		t = t.Row(f, v, s)
+		cells := []string{f, v, s}
+		if withCfg {
+			c := cfg[i]
+			if width > 0 {
+				c = wrapCell(c, cw)
+			}
+			cells = append(cells, c)
+		}
+		t = t.Row(cells...)
 	}
 	return t.String()
 }

@@ -208,7 +208,7 @@ func tableRows() []model.PolicyRow {
 func TestRenderPolicies(t *testing.T) {
 	for _, width := range []int{80, 120} {
 		t.Run("w"+strconv.Itoa(width), func(t *testing.T) {
-			out := RenderPolicies(tableRows(), width, PlainStyles())
+			out := RenderPolicies(tableRows(), nil, width, PlainStyles())
 			for _, l := range strings.Split(out, "\n") {
 				if w := ansi.StringWidth(l); w > width {
 					t.Errorf("line %q is %d columns, more than %d", l, w, width)
@@ -225,10 +225,115 @@ func TestRenderPolicies(t *testing.T) {
 			golden.RequireEqual(t, []byte(out))
 		})
 	}
-	if got := RenderPolicies(nil, 80, PlainStyles()); got != "" {
+	if got := RenderPolicies(nil, nil, 80, PlainStyles()); got != "" {
 		t.Errorf("RenderPolicies(nil) = %q, want empty", got)
 	}
-	if out := RenderPolicies(tableRows(), 80, DefaultStyles()); !strings.Contains(out, "╭") {
+	if out := RenderPolicies(tableRows(), nil, 80, DefaultStyles()); !strings.Contains(out, "╭") {
 		t.Errorf("styled table should use rounded borders:\n%s", out)
+	}
+}
+
+func TestStageTitle(t *testing.T) {
+	tests := []struct {
+		id   doctor.StageID
+		want string
+	}{
+		{doctor.StageEnvironment, "environment"},
+		{doctor.StageFetch, "fetch"},
+		{doctor.StageLocal, "local files"},
+		{doctor.StageUserConfig, "your config"},
+		{"", "stage"},
+	}
+	for _, tt := range tests {
+		if got := StageTitle(tt.id); got != tt.want {
+			t.Errorf("StageTitle(%q) = %q, want %q", tt.id, got, tt.want)
+		}
+	}
+	// Every title fits the title column, so summaries line up.
+	for _, id := range doctor.AllStages() {
+		if w := ansi.StringWidth(StageTitle(id)); w > titleWidth {
+			t.Errorf("StageTitle(%q) is %d wide, the column %d", id, w, titleWidth)
+		}
+		line := RenderStage(doctor.StageResult{ID: id, Status: doctor.StatusOK, Summary: "S"}, 80, PlainStyles())
+		if want := 2 + wordWidth + 1 + titleWidth + 2; strings.Index(line, "S") != len("✓")-1+want {
+			t.Errorf("stage %q: summary not in the summary column: %q", id, line)
+		}
+	}
+}
+
+func TestConfigCell(t *testing.T) {
+	approval := model.PolicyRow{Field: model.FieldApprovalPolicies}
+	features := model.PolicyRow{Field: model.FieldFeatures}
+	mcp := model.PolicyRow{Field: model.FieldMCPServers}
+	tests := []struct {
+		name   string
+		row    model.PolicyRow
+		checks []model.PolicyCheck
+		want   string
+	}{
+		{"set and allowed", approval, []model.PolicyCheck{{Policy: model.FieldApprovalPolicies, ConfigKey: "approval_policy", UserValue: "never", Accepted: true, CodexUses: "never"}}, "never ✓"},
+		{"unset", approval, []model.PolicyCheck{{Policy: model.FieldApprovalPolicies, ConfigKey: "approval_policy", Accepted: true, CodexUses: "on-request"}}, "unset → on-request"},
+		{"disallowed", approval, []model.PolicyCheck{{Policy: model.FieldApprovalPolicies, ConfigKey: "approval_policy", UserValue: "never", CodexUses: "on-request"}}, "never ✗ → on-request"},
+		{"codex exec note has no cell", approval, []model.PolicyCheck{{Policy: model.FieldApprovalPolicies, ConfigKey: "codex exec", UserValue: "never", Message: "`codex exec` asks for `never`"}}, ""},
+		{"other field's check", approval, []model.PolicyCheck{{Policy: model.FieldSandboxModes, ConfigKey: "sandbox_mode", Accepted: true, CodexUses: "read-only"}}, ""},
+		{"prefix must end at a dot", model.PolicyRow{Field: "allowed"}, []model.PolicyCheck{{Policy: model.FieldApprovalPolicies, ConfigKey: "approval_policy", Accepted: true, CodexUses: "on-request"}}, ""},
+		{"features, several joined", features, []model.PolicyCheck{
+			{Policy: "features.apps", ConfigKey: "features.apps", UserValue: "true", Accepted: true, CodexUses: "true"},
+			{Policy: "features.web_search_request", ConfigKey: "features.web_search_request", UserValue: "true", CodexUses: "false"},
+			{Policy: "features.shell_tool", ConfigKey: "features.shell_tool", Accepted: true, CodexUses: "true"},
+		}, "apps = true ✓, web_search_request = true ✗ → false, shell_tool unset → true"},
+		{"mcp servers by name, identity left out", mcp, []model.PolicyCheck{
+			{Policy: model.FieldMCPServers, ConfigKey: "mcp_servers.docs", UserValue: "command docs-mcp --long", Accepted: true, CodexUses: "enabled"},
+			{Policy: model.FieldMCPServers, ConfigKey: "mcp_servers.off", UserValue: "command off", Accepted: true, CodexUses: "disabled"},
+			{Policy: model.FieldMCPServers, ConfigKey: "mcp_servers.jira", UserValue: "command jira", CodexUses: "disabled"},
+		}, "docs ✓, off ✓ → disabled, jira ✗ → disabled"},
+		{"no CodexUses: gist of the message", mcp, []model.PolicyCheck{
+			{Policy: model.FieldMCPServers, ConfigKey: "mcp_servers.jira", UserValue: "command jira",
+				Message: "MCP server `jira` is not on the allow-list (set by X): Codex disables it"},
+		}, "jira ✗ MCP server jira is not…"},
+		{"escapes removed", approval, []model.PolicyCheck{{Policy: model.FieldApprovalPolicies, ConfigKey: "approval_policy", UserValue: "\x1b[31mnever", CodexUses: "on-request"}}, "�[31mnever ✗ → on-request"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := configCell(tt.row, tt.checks); got != tt.want {
+				t.Errorf("configCell = %q, want %q", got, tt.want)
+			}
+		})
+	}
+	cells, shown := configColumn(tableRows(), sampleChecks())
+	if !shown || len(cells) != len(tableRows()) || cells[0] != "never ✗ → on-request" || cells[3] != "" {
+		t.Errorf("configColumn = %q, %v", cells, shown)
+	}
+	if _, shown := configColumn(tableRows(), sampleChecks()[1:2]); shown {
+		t.Error("the codex exec note alone must not add the column")
+	}
+}
+
+func TestRenderPoliciesConfig(t *testing.T) {
+	for _, width := range []int{80, 120} {
+		t.Run("w"+strconv.Itoa(width), func(t *testing.T) {
+			out := RenderPolicies(tableRows(), sampleChecks(), width, PlainStyles())
+			for _, l := range strings.Split(out, "\n") {
+				if w := ansi.StringWidth(l); w > width {
+					t.Errorf("line %q is %d columns, more than %d", l, w, width)
+				}
+			}
+			header := strings.Split(out, "\n")[1]
+			if !strings.Contains(header, "| your config") || strings.Count(header, "|") != 5 {
+				t.Errorf("header lacks a 4th column: %q", header)
+			}
+			for _, want := range []string{"never ✗", "unset →", "docs ✓", "jira", "disabled"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("table lacks %q:\n%s", want, out)
+				}
+			}
+			golden.RequireEqual(t, []byte(out))
+		})
+	}
+	for name, checks := range map[string][]model.PolicyCheck{"no checks": nil, "only the exec note": sampleChecks()[1:2]} {
+		out := RenderPolicies(tableRows(), checks, 80, PlainStyles())
+		if strings.Contains(out, "your config") || strings.Count(strings.Split(out, "\n")[1], "|") != 4 {
+			t.Errorf("%s: want the 3-column table:\n%s", name, out)
+		}
 	}
 }

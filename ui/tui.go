@@ -53,6 +53,18 @@ type (
 	countdownMsg struct{ run int }
 )
 
+// Levels of compaction of the finished view, so it fits short windows:
+// each drops more, and everything dropped stays in the plain and JSON
+// output.
+const (
+	compactNone      = iota
+	compactOKDetails // details of ok stages go, and attempts of an ok fetch
+	compactNoDetails // all stage details go; hints stay
+	compactNoHints   // hints go too
+	compactFold      // ok stages share one line; warnings one line
+	compactMax       = compactFold
+)
+
 type stageState int
 
 const (
@@ -101,7 +113,8 @@ type Model struct {
 	finished bool
 	ticking  bool
 	rows     []model.PolicyRow
-	compact  bool
+	cfg      []string // "your config" per row; nil: no such column
+	compact  int      // compactNone…compactMax
 
 	spinner spinner.Model
 	table   table.Model
@@ -156,8 +169,8 @@ func (m *Model) prepareRun() {
 	ctx, cancel := context.WithCancel(m.parent)
 	m.cancel = cancel
 	m.events = make(chan tea.Msg, 64)
-	m.stages = make([]stageView, len(doctor.StageOrder))
-	for i, id := range doctor.StageOrder {
+	m.stages = make([]stageView, len(doctor.AllStages()))
+	for i, id := range doctor.AllStages() {
 		m.stages[i] = stageView{id: id}
 	}
 	m.fetch = fetchView{}
@@ -165,7 +178,8 @@ func (m *Model) prepareRun() {
 	m.finished = false
 	m.ticking = false
 	m.rows = nil
-	m.compact = false
+	m.cfg = nil
+	m.compact = compactNone
 	m.table.SetRows(nil)
 	m.table.SetCursor(0)
 	m.keys.setTableEnabled(false)
@@ -241,6 +255,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		cmd := m.handleEvent(msg.ev)
+		m.fitRunning()
 		return m, tea.Batch(cmd, listen(m.events))
 
 	case runEndedMsg:
@@ -396,12 +411,18 @@ func (m *Model) finish(rep *doctor.Report) {
 			}
 		}
 		m.rows = policyRows(rep.Requirements)
+		if cfg, shown := configColumn(m.rows, rep.PolicyChecks); shown {
+			m.cfg = cfg
+		}
 	}
 	m.setColumns() // before the rows: the table renders rows per column
 	rows := make([]table.Row, len(m.rows))
 	for i, r := range m.rows {
 		f, v, s := policyCells(r)
 		rows[i] = table.Row{f, cleanLine(v), s}
+		if m.cfg != nil {
+			rows[i] = append(rows[i], m.cfg[i])
+		}
 	}
 	m.table.SetRows(rows)
 	m.table.SetCursor(0)
@@ -420,42 +441,64 @@ func (m Model) viewWidth() int {
 // setColumns sizes the columns from the window; each cell has one space
 // of padding on either side.
 func (m *Model) setColumns() {
-	f, v, s := columnWidths(m.rows, m.viewWidth()-6)
-	m.table.SetColumns([]table.Column{
+	n := 3
+	if m.cfg != nil {
+		n = 4
+	}
+	f, v, s, c := columnWidths(m.rows, m.cfg, m.viewWidth()-2*n, false)
+	cols := []table.Column{
 		{Title: "field", Width: f},
 		{Title: "allowed values", Width: v},
 		{Title: "set by", Width: s},
-	})
-	m.table.SetWidth(f + v + s + 6)
+	}
+	if m.cfg != nil {
+		cols = append(cols, table.Column{Title: configHeader, Width: c})
+	}
+	m.table.SetColumns(cols)
+	m.table.SetWidth(f + v + s + c + 2*n)
 }
 
 // layout sizes the table from the window so the inline view never grows
 // taller than the terminal (inline views are clipped at the top).
 func (m *Model) layout() {
 	if !m.finished {
+		m.fitRunning()
 		return
 	}
 	m.setColumns()
 	n := len(m.rows)
-	if n == 0 {
-		return
-	}
+	m.compact = compactNone
 	visible := n
 	if m.height > 0 {
 		// Lines around the table: blank line and header above, detail and
-		// blank line and help below, and the final newline.
+		// blank line and help below, and the final newline. Without rows,
+		// the "no workspace policies" line takes the header's place.
 		avail := func() int {
 			return m.height - m.aboveHeight() - 2 - m.maxDetailHeight() - 1 - m.helpHeight() - 1
 		}
-		m.compact = false
-		if avail() < min(n, 3) {
-			// Too short a window: stage details, hints and attempts go
-			// (they stay in the plain and JSON output), the table stays.
-			m.compact = true
+		// Too short a window: drop what matters least until the table
+		// shows a few rows.
+		for m.compact < compactMax && avail() < min(n, 3) {
+			m.compact++
 		}
 		visible = max(min(n, avail()), 1)
 	}
-	m.table.SetHeight(visible + 1) // + header row
+	if n > 0 {
+		m.table.SetHeight(visible + 1) // + header row
+	}
+}
+
+// fitRunning compacts the view of a run in progress as much as needed to
+// fit the window: an inline view taller than the terminal loses its top.
+func (m *Model) fitRunning() {
+	if m.finished || m.height <= 0 {
+		return
+	}
+	m.compact = compactNone
+	// Header, blank line, help.
+	for m.compact < compactMax && m.aboveHeight()+1+m.helpHeight() > m.height {
+		m.compact++
+	}
 }
 
 func (m Model) aboveHeight() int {
@@ -467,19 +510,16 @@ func lineCount(s string) int { return strings.Count(s, "\n") + 1 }
 func (m Model) helpHeight() int { return lineCount(m.help.View(m.keys)) }
 
 func (m Model) maxDetailHeight() int {
-	if m.compact {
-		return 1
-	}
 	h := 1
-	for _, r := range m.rows {
-		f, _, _ := policyCells(r)
-		h = max(h, len(wrapHanging(f+": ", detailText(r), m.viewWidth(), m.st.Summary)))
+	for i := range m.rows {
+		h = max(h, len(m.detailLines(i)))
 	}
-	return min(h, maxDetailLines)
+	return h
 }
 
-// detailText is a row's full value and who set it.
-func detailText(r model.PolicyRow) string {
+// detailText is the full value of row i and who set it.
+func (m Model) detailText(i int) string {
+	r := m.rows[i]
 	_, v, _ := policyCells(r)
 	if s := cleanLine(r.SetBy); s != "" {
 		v += "  (set by " + s + ")"
@@ -487,15 +527,32 @@ func detailText(r model.PolicyRow) string {
 	return v
 }
 
-// detailLines shows the whole value of a row, which the table cells cut.
-func (m Model) detailLines(r model.PolicyRow) []string {
-	f, _, _ := policyCells(r)
-	lines := wrapHanging(m.st.StageTitle.Render(f)+": ", detailText(r), m.viewWidth(), m.st.Summary)
-	if limit := m.maxDetailHeight(); len(lines) > limit {
-		lines = lines[:limit]
-		lines[limit-1] = ansi.Truncate(lines[limit-1], m.viewWidth()-1, "") + "…"
+// detailLines shows the whole value of row i, which the table cells cut,
+// and, with the config column, its whole "your config" text: wrapped
+// (up to maxDetailLines) or, in a compact view, a line each.
+func (m Model) detailLines(i int) []string {
+	w := m.viewWidth()
+	f, _, _ := policyCells(m.rows[i])
+	part := func(label, text string, limit int) []string {
+		prefix := m.st.StageTitle.Render(label) + ": "
+		if m.compact != compactNone {
+			return []string{ansi.Truncate(prefix+m.st.Summary.Render(cleanLine(text)), w, "…")}
+		}
+		lines := wrapHanging(prefix, text, w, m.st.Summary)
+		if len(lines) > limit {
+			lines = lines[:limit]
+			lines[limit-1] = ansi.Truncate(lines[limit-1], w-1, "") + "…"
+		}
+		return lines
 	}
-	return lines
+	var cfg string
+	if i < len(m.cfg) {
+		cfg = m.cfg[i]
+	}
+	if cfg == "" {
+		return part(f, m.detailText(i), maxDetailLines)
+	}
+	return append(part(f, m.detailText(i), maxDetailLines-2), part(configHeader, cfg, 2)...)
 }
 
 // headerView is everything above the table: title, stages, verdict.
@@ -506,7 +563,7 @@ func (m Model) headerView() string {
 	b.WriteString(m.stagesView())
 	if m.finished {
 		b.WriteString("\n\n")
-		b.WriteString(renderSummary(m.report, m.viewWidth(), m.st))
+		b.WriteString(m.summaryView())
 	} else if m.quitting && m.interrupted {
 		b.WriteString("\n\n")
 		b.WriteString(m.st.Warn.Render(fmt.Sprintf("- interrupted before a verdict (exit %d)", doctor.ExitInterrupted)))
@@ -514,13 +571,51 @@ func (m Model) headerView() string {
 	return b.String()
 }
 
+// summaryView is the verdict and the warnings; folded, each warning
+// beyond the count and the first goes (plain and JSON output keep them).
+func (m Model) summaryView() string {
+	w := m.viewWidth()
+	if m.compact < compactFold || m.report == nil || len(m.report.Warnings) == 0 {
+		return renderSummary(m.report, w, m.st)
+	}
+	r := *m.report
+	r.Warnings = nil
+	line := m.st.Warn.Render(fmt.Sprintf("%d warning(s):", len(m.report.Warnings))) + " " + cleanLine(m.report.Warnings[0])
+	return renderSummary(&r, w, m.st) + "\n" + ansi.Truncate(line, w, "…")
+}
+
+// foldedOK is the one line the ok stages share when folded, at the place
+// of the first.
+func (m Model) foldedOK() string {
+	var titles []string
+	for _, s := range m.stages {
+		if s.state == stateDone && s.result.Status == doctor.StatusOK {
+			titles = append(titles, StageTitle(s.id))
+		}
+	}
+	glyph, word, style := statusMark(doctor.StatusOK, m.st)
+	line := style.Render(glyph+" "+padRight(word, wordWidth)) + " " + m.st.StageTitle.Render(strings.Join(titles, ", "))
+	return ansi.Truncate(line, m.viewWidth(), "…")
+}
+
 // stagesView renders the stage list, the fetch progress under its stage.
 func (m Model) stagesView() string {
 	w := m.viewWidth()
 	var lines []string
+	folded := false
 	for _, s := range m.stages {
+		if m.compact >= compactFold && s.state == stateDone && s.result.Status == doctor.StatusOK {
+			if !folded {
+				lines = append(lines, m.foldedOK())
+				folded = true
+			}
+			continue
+		}
 		switch s.state {
 		case statePending:
+			if m.finished && m.report != nil {
+				continue // the run is over and never got to this stage
+			}
 			lines = append(lines, m.st.Pending.Render("· "+padRight("pending", wordWidth)+" "+StageTitle(s.id)))
 		case stateRunning:
 			mark, word := m.spinner.View(), "running"
@@ -529,15 +624,17 @@ func (m Model) stagesView() string {
 			}
 			lines = append(lines, stageHead(mark, word, m.st.Running, s.id, "", w, m.st)...)
 		case stateDone:
-			if m.compact {
-				r := s.result
-				r.Details, r.Hint = nil, ""
-				lines = append(lines, RenderStage(r, w, m.st))
-			} else {
-				lines = append(lines, RenderStage(s.result, w, m.st))
+			r := s.result
+			if m.compact >= compactNoDetails || (m.compact >= compactOKDetails && r.Status == doctor.StatusOK) {
+				r.Details = nil
 			}
+			if m.compact >= compactNoHints {
+				r.Hint = ""
+			}
+			lines = append(lines, RenderStage(r, w, m.st))
 		}
-		if s.id == doctor.StageFetch && !m.compact {
+		if s.id == doctor.StageFetch && (m.compact == compactNone ||
+			(m.compact == compactOKDetails && (s.state != stateDone || s.result.Status != doctor.StatusOK))) {
 			lines = append(lines, m.fetchLines(s.state)...)
 		}
 	}
@@ -592,7 +689,7 @@ func (m Model) View() tea.View {
 			b.WriteString(m.table.View())
 			if r := m.table.Cursor(); r >= 0 && r < len(m.rows) {
 				b.WriteString("\n")
-				b.WriteString(strings.Join(m.detailLines(m.rows[r]), "\n"))
+				b.WriteString(strings.Join(m.detailLines(r), "\n"))
 			}
 		}
 	}

@@ -265,7 +265,7 @@ func TestKeys(t *testing.T) {
 		if m.table.Cursor() != 1 {
 			t.Fatalf("cursor = %d after down, want 1", m.table.Cursor())
 		}
-		mustContain(t, content(m), rows[1].Field+": "+rows[1].Value)
+		mustContain(t, content(m), rows[1].Field+": "+rows[1].Value, "your config: unset → read-only")
 	})
 }
 
@@ -283,7 +283,9 @@ func TestWindowSize(t *testing.T) {
 		}
 	}
 	// The inline view never grows taller than the terminal.
-	for _, h := range []int{20, 24, 30, 40, 80} {
+	// Down to 16 lines, the shortest the finished view of all eight
+	// stages folds into.
+	for _, h := range []int{16, 18, 20, 24, 30, 40, 80} {
 		m, _ = update(t, m, tea.WindowSizeMsg{Width: 80, Height: h})
 		lines := strings.Count(content(m), "\n") + 1
 		if lines > h {
@@ -292,7 +294,13 @@ func TestWindowSize(t *testing.T) {
 		if vis := m.table.Height(); vis < 1 || vis > len(m.table.Rows()) {
 			t.Errorf("height %d: table shows %d rows of %d", h, vis, len(m.table.Rows()))
 		}
+		// The 4th column and the full "your config" text of the row.
+		mustContain(t, content(m), "your config", "your config: never ✗ → on-request")
 	}
+	// The shortest window folds the ok stages into one line; warnings and
+	// failures keep theirs.
+	m, _ = update(t, m, tea.WindowSizeMsg{Width: 80, Height: 16})
+	mustContain(t, content(m), "✓ ok      environment, auth, plan, parse, local files", "! warn    your config", "1 warning(s): unknown key")
 }
 
 func TestViewGolden(t *testing.T) {
@@ -309,4 +317,24 @@ func TestViewGolden(t *testing.T) {
 		m = feed(t, m, evs...)
 		golden.RequireEqual(t, []byte(content(m)))
 	})
+}
+
+// A run in progress compacts too: an inline view taller than the window
+// would lose its title and first stages.
+func TestWindowSizeRunning(t *testing.T) {
+	evs, _ := retryScenario()
+	now := t0.Add(time.Second)
+	m := newTestModel(t, nil, &now)
+	m = feed(t, m, evs[:14]...)
+	if !strings.Contains(content(m), "    email: dev@example.com") {
+		t.Fatal("at 80×40 the running view should keep its details")
+	}
+	for _, h := range []int{16, 20, 24} {
+		m, _ = update(t, m, tea.WindowSizeMsg{Width: 80, Height: h})
+		c := content(m)
+		if lines := strings.Count(c, "\n") + 1; lines > h {
+			t.Errorf("height %d: running view has %d lines:\n%s", h, lines, c)
+		}
+		mustContain(t, c, "reqdoctor — demo", "pending your config")
+	}
 }
