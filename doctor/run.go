@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -131,14 +132,30 @@ func Run(ctx context.Context, opts Options, emit func(Event)) *Report {
 func runStage(ctx context.Context, st *state, id StageID, fn func(context.Context, *state) StageResult) (res StageResult) {
 	defer func() {
 		if p := recover(); p != nil {
-			res = StageResult{ID: id, Status: StatusFail,
-				Summary: fmt.Sprintf("crashed: %v", p),
-				Hint:    "this is a reqdoctor bug; please report it with the output of `reqdoctor --json`"}
-			st.setError(fetch.CodeInternal, fmt.Sprintf("reqdoctor stage %s crashed: %v", id, p), 0)
+			msg := fetch.Sanitize(fmt.Sprint(p), 300)
+			hint := "this is a reqdoctor bug; please report it"
+			if path := SaveCrash(fmt.Sprintf("stage %s: %v", id, p)); path != "" {
+				hint += " with the trace saved in " + path
+			}
+			res = StageResult{ID: id, Status: StatusFail, Summary: "crashed: " + msg, Hint: hint}
+			st.setError(fetch.CodeInternal, fmt.Sprintf("reqdoctor stage %s crashed: %s", id, msg), 0)
 			st.stop = "an earlier stage crashed"
 		}
 	}()
 	return fn(ctx, st)
+}
+
+// SaveCrash writes what and the current goroutine's stack to a new file in
+// the temp folder and returns its path ("" when it cannot), so a crash
+// shows one line on the terminal, not a stack trace.
+func SaveCrash(what string) string {
+	f, err := os.CreateTemp("", "reqdoctor-crash-*.txt")
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	fmt.Fprintf(f, "reqdoctor crashed: %s\n\n%s", what, debug.Stack())
+	return f.Name()
 }
 
 func (st *state) getenv(k string) string {

@@ -191,6 +191,16 @@ func TestStagePanicBecomesCrashedStage(t *testing.T) {
 	if env.Status != StatusFail || !strings.Contains(env.Summary, "crashed") || !strings.Contains(env.Hint, "bug") {
 		t.Errorf("environment %+v", env)
 	}
+	// The trace went to a file named in the hint, not to the terminal.
+	_, path, ok := strings.Cut(env.Hint, "saved in ")
+	if !ok {
+		t.Fatalf("hint names no trace file: %q", env.Hint)
+	}
+	trace, err := os.ReadFile(path)
+	os.Remove(path)
+	if err != nil || !strings.Contains(string(trace), "boom") || !strings.Contains(string(trace), "goroutine") {
+		t.Errorf("trace file %s: %v\n%s", path, err, trace)
+	}
 	if rep.Err == nil || rep.Err.Code != fetch.CodeInternal || rep.ExitCode != ExitRefuse {
 		t.Errorf("err %+v exit %d", rep.Err, rep.ExitCode)
 	}
