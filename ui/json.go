@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"slices"
 	"time"
@@ -208,10 +210,39 @@ func WriteJSON(w io.Writer, rep *doctor.Report, version string) error {
 	if l := rep.Live; l != nil {
 		doc.LiveCheck = &jsonLiveCheck{Fetch: fetchJSON(&l.Fetch), Same: l.Same, Diff: append([]string{}, l.Diff...), Error: errorJSON(l.Err)}
 	}
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	return enc.Encode(doc)
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	_, err := w.Write(escapeInvisible(buf.Bytes()))
+	return err
+}
+
+// escapeInvisible writes, as \uXXXX escapes, the characters encoding/json
+// leaves raw but a terminal would act on: C1 controls (U+009B is CSI) and
+// bidi or invisible formatting characters. They only occur inside JSON
+// strings, so the document means the same.
+func escapeInvisible(b []byte) []byte {
+	if !bytes.ContainsFunc(b, invisible) {
+		return b
+	}
+	var out bytes.Buffer
+	for _, r := range string(b) {
+		if invisible(r) {
+			fmt.Fprintf(&out, `\u%04x`, r)
+			continue
+		}
+		out.WriteRune(r)
+	}
+	return out.Bytes()
+}
+
+func invisible(r rune) bool {
+	return (r >= 0x80 && r <= 0x9f) || (r >= 0x200b && r <= 0x200f) || (r >= 0x202a && r <= 0x202e) ||
+		(r >= 0x2060 && r <= 0x2069) || r == 0xfeff
 }
 
 func fetchJSON(f *fetch.Result) *jsonFetch {

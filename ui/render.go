@@ -45,6 +45,16 @@ func StageTitle(id doctor.StageID) string {
 // statusMark gives the glyph, the word and the style of a verdict: glyph and
 // word together, so colour is never the only signal.
 func statusMark(s doctor.Status, st Styles) (glyph, word string, style lipgloss.Style) {
+	glyph, word, style = statusGlyph(s, st)
+	if st.Words {
+		// The word alone, in capitals: a screen reader says "OK", not
+		// "check mark ok".
+		return "", strings.ToUpper(word), style
+	}
+	return glyph, word, style
+}
+
+func statusGlyph(s doctor.Status, st Styles) (glyph, word string, style lipgloss.Style) {
 	switch s {
 	case doctor.StatusOK:
 		return "✓", "ok", st.OK
@@ -62,12 +72,29 @@ func statusMark(s doctor.Status, st Styles) (glyph, word string, style lipgloss.
 // stageHead renders "<mark> <title>  <summary>", mark being a glyph and a
 // word already padded, with the summary wrapped under itself.
 func stageHead(glyph, word string, style lipgloss.Style, id doctor.StageID, summary string, width int, st Styles) []string {
-	prefix := style.Render(glyph+" "+padRight(word, wordWidth)) + " " + st.StageTitle.Render(padRight(StageTitle(id), titleWidth))
+	prefix := style.Render(markText(glyph, word)) + " " + st.StageTitle.Render(padRight(StageTitle(id), titleWidth))
 	summary = cleanLine(summary)
 	if summary == "" {
 		return []string{strings.TrimRight(prefix, " ")}
 	}
 	return wrapHanging(prefix+"  ", summary, width, st.Summary)
+}
+
+// markText is "<glyph> <word>" padded to the mark column; a word alone
+// (Styles.Words) takes the glyph's place too, so summaries line up.
+func markText(glyph, word string) string {
+	if glyph == "" {
+		return padRight(word, wordWidth+2)
+	}
+	return glyph + " " + padRight(word, wordWidth)
+}
+
+// hintMark leads a hint line.
+func hintMark(st Styles) string {
+	if st.Words {
+		return "hint:"
+	}
+	return "→"
 }
 
 // RenderStage renders one finished stage: its line, its details as
@@ -78,7 +105,7 @@ func RenderStage(r doctor.StageResult, width int, st Styles) string {
 	lines := stageHead(glyph, word, style, r.ID, r.Summary, width, st)
 	lines = append(lines, renderDetails(r.Details, width, st)...)
 	if r.Status != doctor.StatusOK && strings.TrimSpace(r.Hint) != "" {
-		lines = append(lines, wrapHanging(indent(detailIndent)+st.Hint.Render("→")+" ", cleanLine(r.Hint), width, st.Hint)...)
+		lines = append(lines, wrapHanging(indent(detailIndent)+st.Hint.Render(hintMark(st))+" ", cleanLine(r.Hint), width, st.Hint)...)
 	}
 	return strings.Join(lines, "\n")
 }
@@ -427,11 +454,18 @@ func renderSummary(rep *doctor.Report, width int, st Styles) string {
 	case rep != nil && rep.ExitCode == doctor.ExitInterrupted:
 		glyph, style = "- ", st.Warn
 	}
+	if st.Words {
+		glyph = map[string]string{"✗ ": "FAIL: ", "✓ ": "OK: ", "- ": "STOPPED: "}[glyph]
+	}
 	lines := wrapHanging(style.Render(glyph), text, width, style)
 	if rep != nil && len(rep.Warnings) > 0 {
 		lines = append(lines, st.Warn.Render(fmt.Sprintf("%d warning(s):", len(rep.Warnings))))
 		for _, w := range rep.Warnings {
-			lines = append(lines, wrapHanging("  "+st.Warn.Render("!")+" ", cleanLine(w), width, lipgloss.Style{})...)
+			mark := "!"
+			if st.Words {
+				mark = "WARN:"
+			}
+			lines = append(lines, wrapHanging("  "+st.Warn.Render(mark)+" ", cleanLine(w), width, lipgloss.Style{})...)
 		}
 	}
 	return strings.Join(lines, "\n")
@@ -498,17 +532,9 @@ func padRight(s string, n int) string {
 // cleanText removes control characters (escape sequences above all) from
 // text that came from files or servers, keeping newlines.
 func cleanText(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '\n':
-			return r
-		case r == '\t':
-			return ' '
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-			return '�'
-		}
-		return r
-	}, strings.ReplaceAll(s, "\r\n", "\n"))
+	// One sanitiser for every view: control characters, escape sequences
+	// and bidi overrides from servers and files become visible escapes.
+	return fetch.Sanitize(s, 0)
 }
 
 // cleanLine is cleanText for one-line contexts.

@@ -67,7 +67,7 @@ func TestRenderStage(t *testing.T) {
 			name:  "escape sequences from outside are removed",
 			r:     doctor.StageResult{ID: doctor.StageFetch, Status: doctor.StatusFail, Summary: "body \x1b[31mred\x1b[0m"},
 			width: 0,
-			want:  "✗ fail    fetch        body �[31mred�[0m",
+			want:  "✗ fail    fetch        body \\x1b[31mred\\x1b[0m",
 		},
 	}
 	for _, tt := range tests {
@@ -291,7 +291,7 @@ func TestConfigCell(t *testing.T) {
 			{Policy: model.FieldMCPServers, ConfigKey: "mcp_servers.jira", UserValue: "command jira",
 				Message: "MCP server `jira` is not on the allow-list (set by X): Codex disables it"},
 		}, "jira ✗ MCP server jira is not…"},
-		{"escapes removed", approval, []model.PolicyCheck{{Policy: model.FieldApprovalPolicies, ConfigKey: "approval_policy", UserValue: "\x1b[31mnever", CodexUses: "on-request"}}, "�[31mnever ✗ → on-request"},
+		{"escapes removed", approval, []model.PolicyCheck{{Policy: model.FieldApprovalPolicies, ConfigKey: "approval_policy", UserValue: "\x1b[31mnever", CodexUses: "on-request"}}, `\x1b[31mnever ✗ → on-request`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
