@@ -10,11 +10,15 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/term"
 
 	"github.com/reqdoctor/reqdoctor/doctor"
@@ -43,6 +47,11 @@ type config struct {
 	tui       bool
 	demo      string // "" = off
 	version   bool
+
+	report     string // --report FILE; "" = none
+	noRedact   bool
+	noColor    bool
+	accessible bool
 }
 
 // demoFlag is --demo[=scenario]: a bool flag that also takes a value.
@@ -105,7 +114,9 @@ Flags:
 
 const usageTail = `
 Modes: an interactive TUI when stdin and stdout are terminals; plain text
-otherwise or with --plain; one JSON document with --json.
+otherwise, with --plain or with TERM=dumb; one JSON document with --json;
+static, screen-reader friendly lines with --accessible or ACCESSIBLE=1.
+In the TUI, c copies the redacted report (OSC 52) and saves it to a file.
 
 Exit codes:
   0    Codex would start: requirements load, or none apply
@@ -120,6 +131,7 @@ Examples:
   reqdoctor --demo               see it work against an embedded fake backend
   reqdoctor --demo=list          list the demo scenarios
   reqdoctor --json > report.json
+  reqdoctor --report report.md   also write a report to attach to a ticket
   reqdoctor --timeout 5s --protocol requirements
 `
 
@@ -137,6 +149,10 @@ func parseFlags(args []string) (config, *flag.FlagSet, error) {
 	fs.BoolVar(&c.tui, "tui", false, "force the interactive TUI")
 	fs.Var(demoFlag{&c.demo}, "demo", "run against an embedded fake backend; `SCENARIO` name, or list")
 	fs.BoolVar(&c.version, "version", false, "print the version and exit")
+	fs.StringVar(&c.report, "report", "", "also write a redacted Markdown report to `FILE` (refused inside CODEX_HOME)")
+	fs.BoolVar(&c.noRedact, "no-redact", false, "show paths, e-mails and ids in full in reports (tokens never)")
+	fs.BoolVar(&c.noColor, "no-color", false, "no colour (also when NO_COLOR is set or TERM=dumb)")
+	fs.BoolVar(&c.accessible, "accessible", false, "screen-reader output: progress lines, words not symbols, no animation (also ACCESSIBLE=1)")
 	// Errors print one line and a pointer to --help; --help itself prints
 	// the usage to stdout (see run).
 	fs.Usage = func() {}
@@ -159,6 +175,9 @@ func parseFlags(args []string) (config, *flag.FlagSet, error) {
 	}
 	if n > 1 {
 		return c, fs, errors.New("choose one of --json, --plain and --tui")
+	}
+	if c.accessible && c.tui {
+		return c, fs, errors.New("--accessible prints static lines; it cannot go with --tui")
 	}
 	return c, fs, nil
 }
@@ -232,6 +251,33 @@ func run(args []string, stdout, stderr io.Writer) int {
 		title = "reqdoctor — demo: " + sc.Name + " (" + sc.Title + ")"
 	}
 
+	reportPath := ""
+	if c.report != "" {
+		p, err := checkReportPath(c.report, codexHomeOf(opts))
+		if err != nil {
+			fmt.Fprintf(stderr, "reqdoctor: %v\nRun 'reqdoctor --help' for usage.\n", err)
+			return doctor.ExitUsage
+		}
+		reportPath = p
+	}
+	home, _ := os.UserHomeDir()
+	redactor := model.NewRedactor(home, !c.noRedact)
+	info := ui.NewReportInfo(toolVersion(), title, os.Getenv)
+	// writeReport writes --report FILE after a plain or JSON run and says
+	// so on stderr (stdout may be the JSON document).
+	writeReport := func(rep *doctor.Report) {
+		if reportPath == "" || rep == nil {
+			return
+		}
+		if err := ui.WriteReportFile(reportPath, ui.MarkdownReport(rep, info, redactor)); err != nil {
+			fmt.Fprintf(stderr, "reqdoctor: writing the report: %v\n", err)
+			return
+		}
+		fmt.Fprintf(stderr, "reqdoctor: report written to %s\n", reportPath)
+	}
+	noColor := c.noColor || envSet("NO_COLOR") || os.Getenv("TERM") == "dumb"
+	accessible := c.accessible || (envSet("ACCESSIBLE") && !c.tui)
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	runFn := func(ctx context.Context, emit func(doctor.Event)) *doctor.Report {
@@ -246,8 +292,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "reqdoctor: writing JSON: %v\n", err)
 			return doctor.ExitRefuse
 		}
-	case c.tui || (!c.plain && isTerminal(stdout) && term.IsTerminal(os.Stdin.Fd())):
-		r, interrupted, err := ui.Run(ctx, runFn, ui.Options{Title: title})
+		writeReport(rep)
+	case accessible:
+		rep = ui.RunAccessible(ctx, stdout, runFn)
+		writeReport(rep)
+	case c.tui || (!c.plain && os.Getenv("TERM") != "dumb" && isTerminal(stdout) && term.IsTerminal(os.Stdin.Fd())):
+		var progOpts []tea.ProgramOption
+		if noColor {
+			progOpts = append(progOpts, tea.WithColorProfile(colorprofile.Ascii))
+		}
+		r, interrupted, err := ui.Run(ctx, runFn, ui.Options{Title: title, ReportInfo: info, Redactor: redactor, ReportFile: reportPath}, progOpts...)
 		if err != nil {
 			fmt.Fprintf(stderr, "reqdoctor: %v\n", err)
 			return doctor.ExitRefuse
@@ -257,7 +311,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		rep = r
 	default:
+		// Plain output has no escape codes at all, colour or not.
 		rep = ui.RunPlain(ctx, stdout, runFn)
+		writeReport(rep)
 	}
 	if ctx.Err() != nil {
 		return doctor.ExitInterrupted
@@ -266,6 +322,76 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return doctor.ExitInterrupted
 	}
 	return rep.ExitCode
+}
+
+// envSet says whether the variable is set to a non-empty value:
+// no-color.org's rule for NO_COLOR, which colorprofile reads as a boolean.
+func envSet(name string) bool {
+	v, ok := os.LookupEnv(name)
+	return ok && v != ""
+}
+
+// codexHomeOf is the CODEX_HOME a run with opts reads: --codex-home (or
+// the demo's), else $CODEX_HOME, else ~/.codex; "" when unknown.
+func codexHomeOf(opts doctor.Options) string {
+	if opts.CodexHome != "" {
+		return opts.CodexHome
+	}
+	if v := os.Getenv("CODEX_HOME"); v != "" {
+		return v
+	}
+	if h, err := os.UserHomeDir(); err == nil && h != "" {
+		return filepath.Join(h, ".codex")
+	}
+	return ""
+}
+
+// checkReportPath makes file absolute and refuses what reqdoctor must
+// not or cannot write: a path inside CODEX_HOME (reqdoctor never writes
+// there), a directory, a file in a directory that does not exist.
+func checkReportPath(file, codexHome string) (string, error) {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return "", fmt.Errorf("--report %s: %v", file, err)
+	}
+	if codexHome != "" && insideDir(abs, codexHome) {
+		return "", fmt.Errorf("--report %s is inside CODEX_HOME (%s); reqdoctor never writes there, choose another path", file, codexHome)
+	}
+	if fi, err := os.Stat(abs); err == nil && fi.IsDir() {
+		return "", fmt.Errorf("--report %s is a directory; give a file name", file)
+	}
+	if fi, err := os.Stat(filepath.Dir(abs)); err != nil || !fi.IsDir() {
+		return "", fmt.Errorf("--report %s: directory %s does not exist", file, filepath.Dir(abs))
+	}
+	return abs, nil
+}
+
+// insideDir says whether path is dir or below it, symlinks resolved as
+// far as the paths exist (so a link into CODEX_HOME counts as inside).
+func insideDir(path, dir string) bool {
+	rel, err := filepath.Rel(resolvePath(dir), resolvePath(path))
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// resolvePath is path made absolute with the symlinks of its longest
+// existing prefix resolved.
+func resolvePath(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return filepath.Clean(path)
+	}
+	dir, rest := abs, ""
+	for {
+		if r, err := filepath.EvalSymlinks(dir); err == nil {
+			return filepath.Join(r, rest)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return abs
+		}
+		rest = filepath.Join(filepath.Base(dir), rest)
+		dir = parent
+	}
 }
 
 func isTerminal(w io.Writer) bool {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -333,5 +334,129 @@ func TestREADMEInStepWithHelp(t *testing.T) {
 		if !strings.Contains(string(readme), cmd) {
 			t.Errorf("README lacks %q", cmd)
 		}
+	}
+}
+
+func TestReportFlag(t *testing.T) {
+	for _, mode := range []string{"--plain", "--json", "--accessible"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			file := filepath.Join(t.TempDir(), "report.md")
+			r := reqdoctor(t, nil, "--demo=flaky", mode, "--report", file)
+			if r.code != 0 {
+				t.Fatalf("exit %d; stderr %s", r.code, r.stderr)
+			}
+			b, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatalf("report not written: %v", err)
+			}
+			md := string(b)
+			for _, want := range []string{"# reqdoctor report", "> Redacted:", "| OS/arch |", "| terminal | TERM=xterm-256color",
+				"environment: OK", "auth: OK", "plan: OK", "cache: OK", "fetch: OK", "parse: OK", "local files:", "your config:",
+				"| 3 | ", "## Workspace policies", "| allowed_approval_policies |", "| exit code | 0 |", "d***@example.com"} {
+				if !strings.Contains(md, want) {
+					t.Errorf("report lacks %q", want)
+				}
+			}
+			if strings.Contains(md, "dana@example.com") || strings.Contains(r.stdout, "# reqdoctor report") {
+				t.Error("report not redacted, or printed on stdout")
+			}
+			if !strings.Contains(r.stderr, "report written to "+file) {
+				t.Errorf("stderr does not say where the report went: %q", r.stderr)
+			}
+			if mode == "--json" {
+				var doc map[string]any
+				if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+					t.Errorf("--json stdout is not JSON with --report: %v", err)
+				}
+			}
+		})
+	}
+	t.Run("--no-redact", func(t *testing.T) {
+		file := filepath.Join(t.TempDir(), "report.md")
+		r := reqdoctor(t, nil, "--demo=success", "--plain", "--no-redact", "--report", file)
+		b, _ := os.ReadFile(file)
+		if r.code != 0 || !strings.Contains(string(b), "dana@example.com") || !strings.Contains(string(b), "> Not redacted") {
+			t.Errorf("exit %d; --no-redact report:\n%s", r.code, b)
+		}
+	})
+}
+
+func TestReportRefusedInsideCodexHome(t *testing.T) {
+	home := t.TempDir()
+	outside := t.TempDir()
+	link := filepath.Join(outside, "link")
+	if err := os.Symlink(home, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		env  []string
+		args []string
+		file string
+	}{
+		{"CODEX_HOME", []string{"CODEX_HOME=" + home}, nil, filepath.Join(home, "report.md")},
+		{"--codex-home", nil, []string{"--codex-home", home}, filepath.Join(home, "sub", "..", "r.md")},
+		{"through a symlink", []string{"CODEX_HOME=" + home}, nil, filepath.Join(link, "r.md")},
+		{"CODEX_HOME itself", []string{"CODEX_HOME=" + home}, nil, home},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := reqdoctor(t, tc.env, append(tc.args, "--plain", "--report", tc.file)...)
+			if r.code != 2 {
+				t.Errorf("exit %d, want 2; stderr %q", r.code, r.stderr)
+			}
+			if !strings.Contains(r.stderr, "CODEX_HOME") {
+				t.Errorf("stderr does not name CODEX_HOME: %q", r.stderr)
+			}
+			if r.stdout != "" {
+				t.Errorf("ran the diagnosis anyway:\n%s", r.stdout)
+			}
+		})
+	}
+	entries, _ := os.ReadDir(home)
+	if len(entries) != 0 {
+		t.Errorf("CODEX_HOME was written to: %v", entries)
+	}
+	// A missing directory is a usage error too; a file elsewhere is fine.
+	if r := reqdoctor(t, []string{"CODEX_HOME=" + home}, "--plain", "--report", filepath.Join(outside, "no", "r.md")); r.code != 2 {
+		t.Errorf("report in a missing directory: exit %d, want 2", r.code)
+	}
+}
+
+// NO_COLOR (any non-empty value), --no-color, TERM=dumb and --accessible
+// never produce an escape byte in static output.
+func TestNoColorAndAccessibleHaveNoEscapes(t *testing.T) {
+	for _, tc := range []struct {
+		env  []string
+		args []string
+	}{
+		{[]string{"NO_COLOR=1"}, []string{"--plain", "--accessible"}},
+		{[]string{"NO_COLOR=yes"}, []string{"--accessible"}},
+		{[]string{"ACCESSIBLE=1"}, nil},
+		{[]string{"TERM=dumb"}, []string{"--no-color"}},
+		{nil, []string{"--accessible", "--demo=server-error"}},
+	} {
+		args := append([]string{"--demo=flaky"}, tc.args...)
+		t.Run(strings.Join(append(tc.env, args...), " "), func(t *testing.T) {
+			t.Parallel()
+			r := reqdoctor(t, tc.env, args...)
+			if i := strings.IndexByte(r.stdout+r.stderr, 0x1b); i >= 0 {
+				t.Errorf("ESC at byte %d:\n%q", i, r.stdout)
+			}
+			accessible := slices.Contains(args, "--accessible") || slices.Contains(tc.env, "ACCESSIBLE=1")
+			if accessible {
+				for _, want := range []string{"Working: stage 1 of 8 (environment)...", "OK        environment"} {
+					if !strings.Contains(r.stdout, want) {
+						t.Errorf("accessible output lacks %q:\n%s", want, r.stdout)
+					}
+				}
+				if strings.ContainsAny(r.stdout, "✓✗→") {
+					t.Errorf("accessible output has symbols:\n%s", r.stdout)
+				}
+			}
+		})
+	}
+	if r := reqdoctor(t, nil, "--accessible", "--tui"); r.code != 2 {
+		t.Errorf("--accessible --tui: exit %d, want 2", r.code)
 	}
 }

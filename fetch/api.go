@@ -5,7 +5,10 @@ package fetch
 
 import (
 	"context"
+	"crypto/x509"
+	"io"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/reqdoctor/reqdoctor/model"
@@ -42,7 +45,7 @@ type Options struct {
 	Timeout     time.Duration  // overall deadline for all attempts
 	MaxAttempts int            // 0 → MaxAttempts
 	MaxBody     int64          // 0 → DefaultMaxBody
-	Client      *http.Client   // nil → a fresh client without proxy surprises
+	Client      *http.Client   // nil → reqdoctor's own client, with Codex's proxy and CA rules (Proxy, RootCAs below)
 	Clock       Clock          // nil → real time
 	Jitter      func() float64 // in [0.9, 1.1); nil → math/rand
 	// OnEvent, if set, is called synchronously as attempts start and end
@@ -51,6 +54,25 @@ type Options struct {
 	// Reload, if set, re-reads the credentials (auth.json) after a 401, as
 	// Codex does before re-sending. It must only read, never write.
 	Reload func() (Identity, error)
+
+	// The network as Codex sees it. These apply to reqdoctor's own
+	// client; a caller's Client keeps its transport as it is.
+
+	// Getenv reads the environment for the proxy and CA defaults; nil →
+	// os.Getenv.
+	Getenv func(string) string
+	// Proxy chooses the proxy per request; nil → ProxyFromEnv(Getenv),
+	// Codex's rules (see ProxyFor). Direct never uses one.
+	Proxy func(*http.Request) (*url.URL, error)
+	// RootCAs are the trusted roots; nil → LoadCAs(Getenv): Codex's
+	// CODEX_CA_CERTIFICATE / SSL_CERT_FILE on top of the system roots.
+	RootCAs *x509.CertPool
+	// CASource describes RootCAs when set (shown as Result.CASource).
+	CASource string
+	// Verbose, if set, receives each request's and response's headers
+	// (credentials redacted) and a sanitised body excerpt of at most
+	// 8 KiB.
+	Verbose io.Writer
 }
 
 // EventKind says what an Event reports.
@@ -95,6 +117,25 @@ type Attempt struct {
 	Location string
 	// Note explains a special request in one line, e.g. why it was re-sent.
 	Note string
+
+	// Trace is what the request met on the network; nil when none was
+	// sent.
+	Trace *Trace
+	// Proxy is the proxy used for this request, password removed; "" when
+	// it went direct (or a caller's Client decided). ProxyWhy explains the
+	// choice (see ProxyFor); ProxyUsed is set when the request was sent
+	// through it.
+	Proxy     string
+	ProxyWhy  string
+	ProxyUsed bool
+	// HTML is set when the body was an HTML page; HTMLTitle is its
+	// <title>, sanitised ("" when it has none).
+	HTML      bool
+	HTMLTitle string
+	// Kind and Hint are Diagnose's verdict: where the path broke and what
+	// to do ("ok" and "" on success).
+	Kind string
+	Hint string
 }
 
 // ErrorCode is Codex's own error code.
@@ -138,4 +179,11 @@ type Result struct {
 	Attempts []Attempt
 	Payload  *Payload // nil on failure
 	Err      *Error   // nil on success
+	// CASource says which roots were trusted, e.g. "system roots
+	// (CODEX_CA_CERTIFICATE and SSL_CERT_FILE not set)" or
+	// "CODEX_CA_CERTIFICATE=/etc/corp.pem (1 certificate, added to the
+	// system roots)". CAErr is set when the configured CA file could not be
+	// used (the fetch then went on with the system roots, as Codex does).
+	CASource string
+	CAErr    string
 }

@@ -3,6 +3,7 @@ package fetch
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"syscall"
 	"time"
@@ -58,6 +60,12 @@ type fetcher struct {
 	secrets   []string
 	start     time.Time
 	res       Result
+
+	getenv       func(string) string
+	ownTransport bool // reqdoctor's transport: proxy and roots are Codex's
+	customProxy  bool // Options.Proxy was given
+	caSource     string
+	caErr        string
 }
 
 func newFetcher(o Options) *fetcher {
@@ -85,16 +93,56 @@ func newFetcher(o Options) *fetcher {
 	if o.Identity.UserAgent == "" {
 		o.Identity.UserAgent = UserAgent("")
 	}
-	f := &fetcher{o: o, closeIdle: func() {}}
+	f := &fetcher{o: o, closeIdle: func() {}, getenv: o.Getenv}
+	if f.getenv == nil {
+		f.getenv = os.Getenv
+	}
 	var c http.Client
 	if o.Client != nil {
 		c = *o.Client // a copy: the caller's client keeps its redirect policy
+		f.caSource = "decided by the caller's HTTP client"
 	} else {
 		t := http.DefaultTransport.(*http.Transport).Clone()
+		f.ownTransport = true
+		pool := o.RootCAs
+		if pool != nil {
+			f.caSource = o.CASource
+			if f.caSource == "" {
+				f.caSource = "roots given by the caller"
+			}
+		} else {
+			var err error
+			pool, f.caSource, err = LoadCAs(f.getenv)
+			if err != nil {
+				f.caErr = err.Error()
+			}
+		}
+		t.TLSClientConfig = &tls.Config{RootCAs: pool}
+		proxy := o.Proxy
+		f.customProxy = proxy != nil
+		if proxy == nil {
+			proxy = ProxyFromEnv(f.getenv)
+		}
+		t.Proxy = func(r *http.Request) (*url.URL, error) {
+			u, err := proxy(r)
+			if rt := traceFrom(r.Context()); rt != nil {
+				rt.setProxy(u)
+			}
+			return u, err
+		}
+		t.OnProxyConnectResponse = onProxyConnectResponse
 		c.Transport = t
 		f.closeIdle = t.CloseIdleConnections
 	}
-	c.CheckRedirect = followLikeCodex
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if err := followLikeCodex(req, via); err != nil {
+			return err
+		}
+		if rt := traceFrom(req.Context()); rt != nil {
+			rt.redirected(req.URL)
+		}
+		return nil
+	}
 	f.client = &c
 	f.addSecret(o.Identity.AccessToken)
 	return f
@@ -131,7 +179,7 @@ func (f *fetcher) finish(a Attempt) {
 func (f *fetcher) run(parent context.Context) Result {
 	o := f.o
 	f.start = o.Clock.Now()
-	f.res = Result{URL: o.URL, Timeout: o.Timeout}
+	f.res = Result{URL: o.URL, Timeout: o.Timeout, CASource: f.caSource, CAErr: f.caErr}
 	ctx, cancel := context.WithTimeoutCause(parent, o.Timeout, errDeadline)
 	defer cancel()
 
@@ -246,7 +294,18 @@ func (f *fetcher) stopped(ctx context.Context) Result {
 // headers arrive in that time. It returns the payload when Class is "ok".
 func (f *fetcher) send(ctx context.Context, a *Attempt, id Identity, headerWait time.Duration) *Payload {
 	t0 := f.o.Clock.Now()
-	defer func() { a.Duration = f.since(t0) }()
+	var (
+		rt   *reqTrace
+		resp *http.Response
+		body []byte
+	)
+	defer func() {
+		a.Duration = f.since(t0)
+		if rt != nil {
+			f.noteTrace(a, rt, resp, body)
+		}
+		a.Kind, a.Hint = Diagnose(*a)
+	}()
 
 	reqCtx, reqCancel := context.WithCancelCause(ctx)
 	defer reqCancel(nil)
@@ -255,6 +314,8 @@ func (f *fetcher) send(ctx context.Context, a *Attempt, id Identity, headerWait 
 		a.Class, a.Err = "transport", Sanitize(f.redact("cannot build the request: "+err.Error()), 300)
 		return nil
 	}
+	tctx, rt := withTrace(reqCtx, f.o.URL)
+	req = req.WithContext(tctx)
 	req.Header.Set("Authorization", "Bearer "+id.AccessToken)
 	if id.AccountID != "" {
 		req.Header.Set("ChatGPT-Account-Id", id.AccountID)
@@ -268,11 +329,12 @@ func (f *fetcher) send(ctx context.Context, a *Attempt, id Identity, headerWait 
 	if headerWait > 0 {
 		timer = time.AfterFunc(headerWait, func() { reqCancel(errNoHeaders) })
 	}
-	resp, err := f.client.Do(req)
+	resp, err = f.client.Do(req)
 	if timer != nil {
 		timer.Stop()
 	}
 	if err != nil {
+		rt.noteErr(err)
 		f.failed(ctx, reqCtx, a, err, false, headerWait)
 		return nil
 	}
@@ -289,12 +351,13 @@ func (f *fetcher) send(ctx context.Context, a *Attempt, id Identity, headerWait 
 	}
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		var rerr error
+		body, rerr = io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		if rerr != nil && ctx.Err() != nil {
 			f.failed(ctx, reqCtx, a, rerr, true, headerWait)
 			return nil
 		}
-		a.Body = f.excerpt(a.ContentType, body)
+		f.describeBody(a, body)
 		switch {
 		case resp.StatusCode == http.StatusUnauthorized:
 			a.Class, a.Err = "unauthorized", status
@@ -307,22 +370,22 @@ func (f *fetcher) send(ctx context.Context, a *Attempt, id Identity, headerWait 
 		return nil
 	}
 
-	body, rerr := io.ReadAll(io.LimitReader(resp.Body, f.o.MaxBody+1))
-	if rerr != nil {
-		f.failed(ctx, reqCtx, a, rerr, true, headerWait)
+	body, err = io.ReadAll(io.LimitReader(resp.Body, f.o.MaxBody+1))
+	if err != nil {
+		f.failed(ctx, reqCtx, a, err, true, headerWait)
 		return nil
 	}
 	if int64(len(body)) > f.o.MaxBody {
 		a.Class = "body_too_large"
 		a.Err = fmt.Sprintf("%s but the body is larger than %d bytes; reqdoctor stops reading there", status, f.o.MaxBody)
-		a.Body = f.excerpt(a.ContentType, body)
+		f.describeBody(a, body)
 		return nil
 	}
 	p, derr := Decode(f.o.Protocol, body)
 	if derr != nil {
 		class, msg := describeDecodeErr(derr)
 		a.Class, a.Err = class, status+" but "+f.redact(msg)
-		a.Body = f.excerpt(a.ContentType, body)
+		f.describeBody(a, body)
 		return nil
 	}
 	a.Class = "ok"
@@ -375,10 +438,26 @@ func transportText(err error) string {
 
 // excerpt is the displayable start of a failed body, tokens removed.
 func (f *fetcher) excerpt(contentType string, body []byte) string {
+	return bodyExcerpt(contentType, f.redactBytes(body))
+}
+
+func (f *fetcher) redactBytes(body []byte) []byte {
 	for _, t := range f.secrets {
-		body = bytes.ReplaceAll(body, []byte(t), []byte("[redacted]"))
+		if bytes.Contains(body, []byte(t)) {
+			body = bytes.ReplaceAll(body, []byte(t), []byte("[redacted]"))
+		}
 	}
-	return bodyExcerpt(contentType, body)
+	return body
+}
+
+// describeBody records the excerpt of a failed body and whether it is an
+// HTML page, with its title.
+func (f *fetcher) describeBody(a *Attempt, body []byte) {
+	a.Body = f.excerpt(a.ContentType, body)
+	if len(body) > 0 && isHTML(a.ContentType, body) {
+		a.HTML = true
+		a.HTMLTitle = Sanitize(f.redact(htmlTitle(body)), 100)
+	}
 }
 
 // maxRedirects is the redirect limit of Codex's HTTP client (reqwest).

@@ -3,7 +3,10 @@ package fetch
 import (
 	"fmt"
 	"html"
+	"io"
+	"net/http"
 	"regexp"
+	"sort"
 	"strings"
 	"unicode/utf8"
 )
@@ -123,4 +126,61 @@ func bodyExcerpt(contentType string, body []byte) string {
 		return head + "\n" + Sanitize(string(body), rest)
 	}
 	return Sanitize(string(body), maxExcerpt)
+}
+
+// RedactHeaders returns a copy of h fit for display: credentials are
+// replaced by "<redacted>" — Authorization and Proxy-Authorization keep
+// their scheme ("Bearer <redacted>"), Cookie and Set-Cookie and every
+// header whose name contains "key", "token", "secret", "password" or
+// "session" lose their value. Challenges (WWW-Authenticate,
+// Proxy-Authenticate) are kept: they say what a server wants, not a
+// secret.
+func RedactHeaders(h http.Header) http.Header {
+	out := make(http.Header, len(h))
+	for k, vs := range h {
+		lk := strings.ToLower(k)
+		red := make([]string, len(vs))
+		for i, v := range vs {
+			switch {
+			case lk == "authorization" || lk == "proxy-authorization":
+				scheme, _, found := strings.Cut(strings.TrimSpace(v), " ")
+				if found && scheme != "" && len(scheme) <= 20 {
+					red[i] = scheme + " <redacted>"
+				} else {
+					red[i] = "<redacted>"
+				}
+			case lk == "cookie" || lk == "set-cookie" || secretHeaderName(lk):
+				red[i] = "<redacted>"
+			default:
+				red[i] = v
+			}
+		}
+		out[k] = red
+	}
+	return out
+}
+
+func secretHeaderName(lk string) bool {
+	for _, w := range []string{"key", "token", "secret", "password", "session"} {
+		if strings.Contains(lk, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// writeHeaders writes h to w, one "prefix Name: value" line each, in
+// name order, redacted and sanitised.
+func writeHeaders(w io.Writer, prefix string, h http.Header) {
+	h = RedactHeaders(h)
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		for _, v := range h[k] {
+			fmt.Fprintf(w, "%s%s: %s\n", prefix, Sanitize(k, 100), Sanitize(v, 1000))
+		}
+	}
 }

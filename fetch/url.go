@@ -2,6 +2,9 @@ package fetch
 
 import (
 	"fmt"
+	"net/http"
+	"net/netip"
+	"net/url"
 	"os"
 	"runtime"
 	"strconv"
@@ -215,4 +218,184 @@ func headerSafe(s string) string {
 		}
 		return '_'
 	}, s)
+}
+
+// ProxyFor says which proxy Codex's HTTP client (reqwest) uses for rawURL
+// given the environment, and why: the proxy URL with any password
+// removed ("" = direct) and one line of explanation, e.g.
+// "HTTPS_PROXY=http://proxy:3128 applies", "NO_PROXY contains
+// .example.com", "no proxy variables set".
+//
+// The rules are reqwest's (hyper-util's proxy matcher), which differ from
+// Go's own ProxyFromEnvironment: an https URL uses HTTPS_PROXY, an http
+// URL HTTP_PROXY, either falling back to ALL_PROXY; the upper-case name
+// wins over the lower-case one; NO_PROXY is a comma list of IPs, CIDRs,
+// domains ("example.com" and ".example.com" both match the domain and its
+// subdomains) or "*" (every host name, not IP addresses); localhost is
+// not exempt; with REQUEST_METHOD set (CGI) no proxy is used. getenv
+// cannot tell an empty variable from an unset one; both count as unset.
+func ProxyFor(rawURL string, getenv func(string) string) (proxy string, why string) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "", "the URL does not parse, so no proxy applies"
+	}
+	p, why := proxyForURL(u, getenv)
+	return displayProxy(p), why
+}
+
+// ProxyFromEnv is the proxy function of Codex's HTTP client for an
+// environment: it follows ProxyFor, so what reqdoctor shows and what it
+// does agree. The default for Options.Proxy is ProxyFromEnv(os.Getenv).
+func ProxyFromEnv(getenv func(string) string) func(*http.Request) (*url.URL, error) {
+	return func(r *http.Request) (*url.URL, error) {
+		p, _ := proxyForURL(r.URL, getenv)
+		return p, nil
+	}
+}
+
+// Direct is an Options.Proxy that never uses a proxy (e.g. for the demo's
+// loopback backend).
+func Direct(*http.Request) (*url.URL, error) { return nil, nil }
+
+// displayProxy is a proxy URL fit for display: without password.
+func displayProxy(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	c := *u
+	if c.User != nil {
+		c.User = url.User(c.User.Username())
+	}
+	return Sanitize(c.String(), 300)
+}
+
+func firstEnv(getenv func(string) string, names ...string) (name, val string) {
+	for _, n := range names {
+		if v := getenv(n); v != "" {
+			return n, v
+		}
+	}
+	return "", ""
+}
+
+// parseProxyValue reads a proxy variable as reqwest does: a URL with
+// scheme http, https, socks4, socks4a, socks5 or socks5h, or host[:port]
+// (http assumed). nil when the value is not usable.
+func parseProxyValue(v string) *url.URL {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return nil
+	}
+	if !strings.Contains(v, "://") {
+		v = "http://" + v
+	}
+	u, err := url.Parse(v)
+	if err != nil || u.Host == "" {
+		return nil
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "http", "https", "socks4", "socks4a", "socks5", "socks5h":
+	default:
+		return nil
+	}
+	return &url.URL{Scheme: strings.ToLower(u.Scheme), User: u.User, Host: u.Host}
+}
+
+func proxyForURL(u *url.URL, getenv func(string) string) (*url.URL, string) {
+	allName, all := firstEnv(getenv, "ALL_PROXY", "all_proxy")
+	httpName, httpV := firstEnv(getenv, "HTTP_PROXY", "http_proxy")
+	httpsName, httpsV := firstEnv(getenv, "HTTPS_PROXY", "https_proxy")
+	noName, no := firstEnv(getenv, "NO_PROXY", "no_proxy")
+	if all == "" && httpV == "" && httpsV == "" {
+		return nil, "no proxy variables set"
+	}
+	if getenv("REQUEST_METHOD") != "" {
+		return nil, "REQUEST_METHOD is set (a CGI environment): Codex's HTTP client then ignores the proxy variables"
+	}
+	show := func(name, val string) string {
+		return name + "=" + displayProxy(parseProxyValue(val))
+	}
+	var name, val string
+	var skipped []string
+	pick := func(n, v string) bool {
+		if v == "" {
+			return false
+		}
+		if parseProxyValue(v) == nil {
+			skipped = append(skipped, n+" is not a usable proxy URL (ignored)")
+			return false
+		}
+		name, val = n, v
+		return true
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		_ = pick(httpsName, httpsV) || pick(allName, all)
+	case "http":
+		_ = pick(httpName, httpV) || pick(allName, all)
+	default:
+		return nil, "no proxy applies to a " + Sanitize(u.Scheme, 20) + " URL"
+	}
+	note := ""
+	if len(skipped) > 0 {
+		note = "; " + strings.Join(skipped, "; ")
+	}
+	if name == "" {
+		set := []string{}
+		for _, n := range []string{httpName, httpsName, allName} {
+			if n != "" {
+				set = append(set, n)
+			}
+		}
+		want := "HTTPS_PROXY"
+		if strings.ToLower(u.Scheme) == "http" {
+			want = "HTTP_PROXY"
+		}
+		return nil, fmt.Sprintf("no proxy for %s URLs: %s and ALL_PROXY are not set (only %s)%s",
+			strings.ToLower(u.Scheme), want, strings.Join(set, ", "), note)
+	}
+	if entry, ok := noProxyMatch(no, u.Hostname()); ok {
+		return nil, fmt.Sprintf("%s contains %s, so %s=%s is not used%s", noName, Sanitize(entry, 100), name, displayProxy(parseProxyValue(val)), note)
+	}
+	return parseProxyValue(val), show(name, val) + " applies" + note
+}
+
+// noProxyMatch reports the NO_PROXY entry that exempts host, following
+// reqwest's rules.
+func noProxyMatch(list, host string) (string, bool) {
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	ip, ipErr := netip.ParseAddr(host)
+	for _, raw := range strings.Split(list, ",") {
+		e := strings.TrimSpace(raw)
+		if e == "" {
+			continue
+		}
+		if pfx, err := netip.ParsePrefix(e); err == nil {
+			if ipErr == nil && pfx.Contains(ip.Unmap()) {
+				return e, true
+			}
+			continue
+		}
+		if a, err := netip.ParseAddr(e); err == nil {
+			if ipErr == nil && a.Unmap() == ip.Unmap() {
+				return e, true
+			}
+			continue
+		}
+		if ipErr == nil {
+			continue // an IP host is only matched by IP entries
+		}
+		if e == "*" || domainMatch(e, host) {
+			return e, true
+		}
+	}
+	return "", false
+}
+
+// domainMatch: "example.com" and ".example.com" both match example.com
+// and its subdomains, case-insensitively.
+func domainMatch(entry, host string) bool {
+	d := strings.ToLower(strings.TrimPrefix(entry, "."))
+	h := strings.ToLower(strings.TrimSuffix(host, "."))
+	return h == d || strings.HasSuffix(h, "."+d)
 }

@@ -10,6 +10,7 @@ type keyMap struct {
 	Quit  key.Binding
 	Rerun key.Binding
 	Help  key.Binding
+	Copy  key.Binding
 	Table table.KeyMap
 }
 
@@ -21,6 +22,8 @@ func newKeyMap() keyMap {
 		Quit:  key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 		Rerun: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "re-run")),
 		Help:  key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "more keys")),
+		// Enabled once a run has finished: there is a report to copy.
+		Copy:  key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy report"), key.WithDisabled()),
 		Table: t,
 	}
 }
@@ -38,7 +41,7 @@ func (k *keyMap) setTableEnabled(on bool) {
 
 // ShortHelp is the one-line help at the bottom.
 func (k keyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Table.LineUp, k.Table.LineDown, k.Rerun, k.Help, k.Quit}
+	return []key.Binding{k.Table.LineUp, k.Table.LineDown, k.Copy, k.Rerun, k.Help, k.Quit}
 }
 
 // FullHelp is the help shown after "?".
@@ -46,6 +49,6 @@ func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Table.LineUp, k.Table.LineDown, k.Table.PageUp, k.Table.PageDown},
 		{k.Table.GotoTop, k.Table.GotoBottom, k.Table.HalfPageUp, k.Table.HalfPageDown},
-		{k.Rerun, k.Help, k.Quit},
+		{k.Copy, k.Rerun, k.Help, k.Quit},
 	}
 }

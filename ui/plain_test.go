@@ -100,3 +100,52 @@ func TestRunPlainNoReport(t *testing.T) {
 		t.Errorf("output:\n%s", out.String())
 	}
 }
+
+// Accessible output: a static progress line per stage, words for
+// verdicts, ASCII only for reqdoctor's own symbols, no escape codes.
+func TestRunAccessible(t *testing.T) {
+	evs, rep := retryScenario()
+	var out bytes.Buffer
+	if got := RunAccessible(context.Background(), &out, fakeRun(evs, rep, 0)); got != rep {
+		t.Fatalf("RunAccessible returned %p, want %p", got, rep)
+	}
+	s := out.String()
+	if strings.ContainsAny(s, "\x1b\x9b") {
+		t.Fatalf("accessible output contains an escape code:\n%q", s)
+	}
+	order := []string{
+		"Working: stage 1 of 8 (environment)...",
+		"OK        environment",
+		"Working: stage 4 of 8 (cache)...",
+		"WARN      cache",
+		"    hint: nothing to do",
+		"Working: GET " + bundleURL,
+		"#1  503  412 ms  server error; text/html; body:",
+		"WARN      fetch",
+		"Working: stage 8 of 8 (your config)...",
+		"approval_policy: NOT OK `never`",
+		"+---",
+		"| never NOT OK |",
+		"OK: Codex would start with workspace policies (exit 0)",
+		"WARN: unknown key",
+	}
+	pos := 0
+	for _, want := range order {
+		i := strings.Index(s[pos:], want)
+		if i < 0 {
+			t.Fatalf("accessible output lacks %q after byte %d:\n%s", want, pos, s)
+		}
+		pos += i + len(want)
+	}
+	for _, sym := range []string{"✓", "✗", "→", "…", "·", "│", "─", "╭"} {
+		if strings.Contains(s, sym) {
+			t.Errorf("accessible output contains %q", sym)
+		}
+	}
+	for i, l := range strings.Split(s, "\n") {
+		if w := len([]rune(l)); w > PlainWidth {
+			t.Errorf("line %d is %d columns: %q", i+1, w, l)
+		}
+	}
+	golden.RequireEqual(t, out.Bytes())
+}

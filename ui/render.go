@@ -352,6 +352,18 @@ func RenderPolicies(rows []model.PolicyRow, checks []model.PolicyCheck, width in
 		border = lipgloss.ASCIIBorder()
 	}
 	cfg, withCfg := configColumn(rows, checks)
+	if st.Words {
+		// Widths are measured on the text as printed.
+		ascii := make([]model.PolicyRow, len(rows))
+		for i, r := range rows {
+			r.Field, r.Value, r.Note, r.SetBy = asciiText(r.Field), asciiText(r.Value), asciiText(r.Note), asciiText(r.SetBy)
+			ascii[i] = r
+		}
+		rows = ascii
+		for i := range cfg {
+			cfg[i] = asciiText(cfg[i])
+		}
+	}
 	headers := []string{"field", "allowed", "set by"}
 	if withCfg {
 		headers = append(headers, configHeader)
@@ -447,6 +459,9 @@ func RenderSummary(rep *doctor.Report, st Styles) string {
 // renderSummary is RenderSummary wrapped to width (0: no wrapping).
 func renderSummary(rep *doctor.Report, width int, st Styles) string {
 	text, good := Verdict(rep)
+	if st.Words {
+		text = asciiText(text)
+	}
 	glyph, style := "✗ ", st.VerdictBad
 	switch {
 	case good:
@@ -464,6 +479,9 @@ func renderSummary(rep *doctor.Report, width int, st Styles) string {
 			mark := "!"
 			if st.Words {
 				mark = "WARN:"
+			}
+			if st.Words {
+				w = asciiText(w)
 			}
 			lines = append(lines, wrapHanging("  "+st.Warn.Render(mark)+" ", cleanLine(w), width, lipgloss.Style{})...)
 		}

@@ -15,6 +15,12 @@ type Styles struct {
 	// ASCII asks for ASCII-only decoration (table borders) for output that
 	// may be pasted into tickets or read by a screen reader.
 	ASCII bool
+	// Words shows a verdict as a word alone ("OK", "WARN", "FAIL",
+	// "SKIPPED") instead of a glyph and a word, and hints as "hint:",
+	// for screen readers (--accessible).
+	Words bool
+	// Dark says which background the colours were chosen for.
+	Dark bool
 
 	Title      lipgloss.Style
 	OK         lipgloss.Style
@@ -39,21 +45,34 @@ type Styles struct {
 	Help help.Styles
 }
 
-// DefaultStyles is the coloured look of the TUI. It uses the 16 ANSI colours
-// so the terminal theme decides the exact shades on dark and light
-// backgrounds; Bubble Tea downsamples further when colours are off.
-func DefaultStyles() Styles {
-	green := lipgloss.Green
-	yellow := lipgloss.Yellow
-	red := lipgloss.Red
+// DefaultStyles is the coloured look of the TUI for a dark background,
+// used until the terminal says which background it has.
+func DefaultStyles() Styles { return NewStyles(true) }
+
+// NewStyles is the coloured look of the TUI for a dark or light
+// background. On dark backgrounds it uses the 16 ANSI colours, so the
+// terminal theme decides the exact shades; on light ones, yellow and cyan
+// text and faint grey are hard to read, so it uses darker 256-colour
+// shades instead. Bubble Tea downsamples further when colours are off.
+func NewStyles(isDark bool) Styles {
+	ld := lipgloss.LightDark(isDark)
+	green := ld(lipgloss.Color("28"), lipgloss.Green)    // #008700
+	yellow := ld(lipgloss.Color("130"), lipgloss.Yellow) // #af5f00
+	red := ld(lipgloss.Color("160"), lipgloss.Red)       // #d70000
+	cyan := ld(lipgloss.Color("25"), lipgloss.Cyan)      // #005faf
 	faint := lipgloss.NewStyle().Faint(true)
+	if !isDark {
+		// Faint grey on white fades out; a mid grey stays legible.
+		faint = lipgloss.NewStyle().Foreground(lipgloss.Color("241"))
+	}
 	return Styles{
+		Dark:       isDark,
 		Title:      lipgloss.NewStyle().Bold(true),
 		OK:         lipgloss.NewStyle().Foreground(green).Bold(true),
 		Warn:       lipgloss.NewStyle().Foreground(yellow).Bold(true),
 		Fail:       lipgloss.NewStyle().Foreground(red).Bold(true),
 		Skipped:    faint,
-		Running:    lipgloss.NewStyle().Foreground(lipgloss.Cyan),
+		Running:    lipgloss.NewStyle().Foreground(cyan),
 		Pending:    faint,
 		StageTitle: lipgloss.NewStyle().Bold(true),
 		Summary:    lipgloss.NewStyle(),
@@ -89,4 +108,12 @@ func PlainStyles() Styles {
 		TableHeader: cell,
 		TableCell:   cell,
 	}
+}
+
+// AccessibleStyles is PlainStyles for screen readers and braille
+// displays: verdicts as words, ASCII only (see asciiReplacer).
+func AccessibleStyles() Styles {
+	st := PlainStyles()
+	st.Words = true
+	return st
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -35,8 +36,20 @@ type Options struct {
 	Title string
 	// Context is the parent of every run's context; nil → Background.
 	Context context.Context
-	// Styles overrides DefaultStyles (tests use PlainStyles).
+	// Styles overrides DefaultStyles (tests use PlainStyles); when set,
+	// the styles stay as given whatever the terminal's background.
 	Styles *Styles
+
+	// ReportInfo heads the Markdown report that "c" copies and saves and
+	// that ReportFile receives.
+	ReportInfo ReportInfo
+	// Redactor masks the report; nil → redaction on, for the user's home.
+	Redactor *model.Redactor
+	// ReportDir is where "c" saves the report; "" → os.TempDir().
+	ReportDir string
+	// ReportFile, when set, receives the report of every finished run
+	// (--report FILE).
+	ReportFile string
 }
 
 // Messages. Each carries the ID of the run it belongs to, so that messages
@@ -51,6 +64,16 @@ type (
 		report *doctor.Report
 	}
 	countdownMsg struct{ run int }
+	// reportSavedMsg says where "c" saved the report (or why it could not).
+	reportSavedMsg struct {
+		path string
+		err  error
+	}
+	// reportWrittenMsg is the same for --report FILE.
+	reportWrittenMsg struct {
+		path string
+		err  error
+	}
 )
 
 // Levels of compaction of the finished view, so it fits short windows:
@@ -100,6 +123,16 @@ type Model struct {
 	now    func() time.Time
 	title  string
 	st     Styles
+	// fixedStyles: Options.Styles was given; the background does not
+	// change it.
+	fixedStyles bool
+
+	info       ReportInfo
+	redactor   *model.Redactor
+	reportDir  string
+	reportFile string
+	// Lines saying where the reports went: --report FILE's and "c"'s.
+	fileNotice, copyNotice notice
 
 	runID  int
 	cancel context.CancelFunc
@@ -148,16 +181,38 @@ func NewModel(run RunFunc, opts Options) Model {
 	}
 	if opts.Styles != nil {
 		m.st = *opts.Styles
+		m.fixedStyles = true
 	}
-	m.help.Styles = m.st.Help
-	m.table = table.New(table.WithFocused(true), table.WithStyles(table.Styles{
-		Header:   m.st.TableHeader,
-		Cell:     m.st.TableCell,
-		Selected: m.st.TableSelected,
-	}))
+	m.info, m.redactor, m.reportDir, m.reportFile = opts.ReportInfo, opts.Redactor, opts.ReportDir, opts.ReportFile
+	if m.info.Title == "" {
+		m.info.Title = m.title
+	}
+	if m.info.Now == nil {
+		m.info.Now = m.now
+	}
+	if m.redactor == nil {
+		home, _ := os.UserHomeDir()
+		m.redactor = model.NewRedactor(home, true)
+	}
+	if m.reportDir == "" {
+		m.reportDir = os.TempDir()
+	}
+	m.table = table.New(table.WithFocused(true))
+	m.setStyles(m.st)
 	m.prepareRun()
 	return m
 }
+
+// setStyles switches every part of the view to st.
+func (m *Model) setStyles(st Styles) {
+	m.st = st
+	m.help.Styles = st.Help
+	m.table.SetStyles(table.Styles{Header: st.TableHeader, Cell: st.TableCell, Selected: st.TableSelected})
+	m.spinner.Style = st.Running
+}
+
+// Styles are the styles the view uses now.
+func (m Model) Styles() Styles { return m.st }
 
 // prepareRun resets the state for a new run and creates its context and
 // event channel; the run itself starts when startCmd's Cmd executes.
@@ -226,8 +281,9 @@ func (m Model) countdown() tea.Cmd {
 	return tea.Tick(countdownEvery, func(time.Time) tea.Msg { return countdownMsg{run: id} })
 }
 
-// Init starts the diagnosis.
-func (m Model) Init() tea.Cmd { return m.startCmd() }
+// Init starts the diagnosis and asks the terminal for its background
+// colour, so the colours suit a light or dark theme.
+func (m Model) Init() tea.Cmd { return tea.Batch(m.startCmd(), tea.RequestBackgroundColor) }
 
 // Report is the report of the last finished run, nil if none finished.
 func (m Model) Report() *doctor.Report { return m.last }
@@ -250,6 +306,34 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.KeyPressMsg:
 		return m.handleKey(msg)
 
+	case tea.BackgroundColorMsg:
+		if !m.fixedStyles {
+			st := NewStyles(msg.IsDark())
+			st.ASCII, st.Words = m.st.ASCII, m.st.Words
+			m.setStyles(st)
+			m.layout()
+		}
+		return m, nil
+
+	case reportSavedMsg:
+		if msg.err != nil {
+			m.copyNotice = notice{"could not save the report: " + msg.err.Error(), true}
+		} else {
+			m.copyNotice = notice{"report copied (OSC 52) and saved to " + msg.path +
+				" — the clipboard copy works only if your terminal supports OSC 52; the file is always there", false}
+		}
+		m.layout()
+		return m, nil
+
+	case reportWrittenMsg:
+		if msg.err != nil {
+			m.fileNotice = notice{"could not write the report to " + msg.path + ": " + msg.err.Error(), true}
+		} else {
+			m.fileNotice = notice{"report written to " + msg.path, false}
+		}
+		m.layout()
+		return m, nil
+
 	case eventMsg:
 		if msg.run != m.runID {
 			return m, nil
@@ -263,7 +347,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		if !m.finished {
-			m.finish(msg.report)
+			return m, m.finish(msg.report)
 		}
 		return m, nil
 
@@ -304,6 +388,8 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.help.ShowAll = !m.help.ShowAll
 		m.layout()
 		return m, nil
+	case key.Matches(msg, m.keys.Copy) && m.last != nil:
+		return m, m.copyReport()
 	}
 	if m.finished && len(m.rows) > 0 {
 		var cmd tea.Cmd
@@ -347,9 +433,45 @@ func (m *Model) handleEvent(ev doctor.Event) tea.Cmd {
 	case doctor.FetchProgress:
 		m.fetchProgress(ev)
 	case doctor.Finished:
-		m.finish(ev.Report)
+		return m.finish(ev.Report)
 	}
 	return nil
+}
+
+// markdown is the Markdown report of the last finished run.
+func (m Model) markdown() string { return MarkdownReport(m.last, m.info, m.redactor) }
+
+// copyReport copies the report to the clipboard with OSC 52 and, since
+// many terminals ignore OSC 52, saves it to a file too.
+func (m Model) copyReport() tea.Cmd {
+	md, dir, at := m.markdown(), m.reportDir, m.now()
+	return tea.Batch(tea.SetClipboard(md), func() tea.Msg {
+		path, err := SaveReport(dir, at, md)
+		return reportSavedMsg{path: path, err: err}
+	})
+}
+
+// writeReportFile writes the report to --report FILE; nil without one.
+func (m Model) writeReportFile() tea.Cmd {
+	if m.reportFile == "" || m.last == nil {
+		return nil
+	}
+	md, path := m.markdown(), m.reportFile
+	return func() tea.Msg { return reportWrittenMsg{path: path, err: WriteReportFile(path, md)} }
+}
+
+// notice is a line about a report; bad when it says what failed.
+type notice struct {
+	text string
+	bad  bool
+}
+
+func (n notice) render(width int, st Styles) string {
+	style := st.Dim
+	if n.bad {
+		style = st.Warn
+	}
+	return strings.Join(wrapHanging("", cleanLine(n.text), width, style), "\n")
 }
 
 func (m *Model) fetchProgress(ev doctor.FetchProgress) {
@@ -391,8 +513,9 @@ func (m *Model) fetchProgress(ev doctor.FetchProgress) {
 	}
 }
 
-// finish records the final report and builds the policies table.
-func (m *Model) finish(rep *doctor.Report) {
+// finish records the final report, builds the policies table and
+// returns the Cmd writing --report FILE, if any.
+func (m *Model) finish(rep *doctor.Report) tea.Cmd {
 	m.finished = true
 	m.fetch.active = false
 	m.report = rep
@@ -415,20 +538,13 @@ func (m *Model) finish(rep *doctor.Report) {
 			m.cfg = cfg
 		}
 	}
-	m.setColumns() // before the rows: the table renders rows per column
-	rows := make([]table.Row, len(m.rows))
-	for i, r := range m.rows {
-		f, v, s := policyCells(r)
-		rows[i] = table.Row{f, cleanLine(v), s}
-		if m.cfg != nil {
-			rows[i] = append(rows[i], m.cfg[i])
-		}
-	}
-	m.table.SetRows(rows)
+	m.setColumns()
 	m.table.SetCursor(0)
-	m.keys.setTableEnabled(len(rows) > 0)
+	m.keys.setTableEnabled(len(m.rows) > 0)
+	m.keys.Copy.SetEnabled(m.last != nil)
 	m.table.KeyMap = m.keys.Table
 	m.layout()
+	return m.writeReportFile()
 }
 
 func (m Model) viewWidth() int {
@@ -438,24 +554,51 @@ func (m Model) viewWidth() int {
 	return defaultWidth
 }
 
-// setColumns sizes the columns from the window; each cell has one space
-// of padding on either side.
+// narrowTable is the window width below which the table leaves out the
+// "set by" column when it has a "your config" one: four columns in under
+// 60 cells cut every value to a few letters. The detail line under the
+// table still says who set the selected row.
+const narrowTable = 60
+
+// setColumns sizes the columns from the window, each cell with one space
+// of padding on either side, and fills the rows to match.
 func (m *Model) setColumns() {
 	n := 3
 	if m.cfg != nil {
 		n = 4
 	}
 	f, v, s, c := columnWidths(m.rows, m.cfg, m.viewWidth()-2*n, false)
-	cols := []table.Column{
-		{Title: "field", Width: f},
-		{Title: "allowed values", Width: v},
-		{Title: "set by", Width: s},
+	withSetBy := m.cfg == nil || m.viewWidth() >= narrowTable
+	if !withSetBy {
+		// The column and its padding go to the values and your config.
+		free := s + 2
+		v, c, s = v+free/2, c+free-free/2, 0
+	}
+	cols := []table.Column{{Title: "field", Width: f}, {Title: "allowed values", Width: v}}
+	if withSetBy {
+		cols = append(cols, table.Column{Title: "set by", Width: s})
 	}
 	if m.cfg != nil {
 		cols = append(cols, table.Column{Title: configHeader, Width: c})
 	}
+	// Rows before columns would be drawn with cells the columns lack.
+	cursor := m.table.Cursor()
+	m.table.SetRows(nil)
 	m.table.SetColumns(cols)
-	m.table.SetWidth(f + v + s + c + 2*n)
+	rows := make([]table.Row, len(m.rows))
+	for i, r := range m.rows {
+		f, v, s := policyCells(r)
+		rows[i] = table.Row{f, cleanLine(v)}
+		if withSetBy {
+			rows[i] = append(rows[i], s)
+		}
+		if m.cfg != nil {
+			rows[i] = append(rows[i], m.cfg[i])
+		}
+	}
+	m.table.SetRows(rows)
+	m.table.SetCursor(min(max(cursor, 0), len(rows)-1))
+	m.table.SetWidth(f + v + s + c + 2*len(cols))
 }
 
 // layout sizes the table from the window so the inline view never grows
@@ -507,7 +650,29 @@ func (m Model) aboveHeight() int {
 
 func lineCount(s string) int { return strings.Count(s, "\n") + 1 }
 
-func (m Model) helpHeight() int { return lineCount(m.help.View(m.keys)) }
+func (m Model) helpHeight() int { return lineCount(m.helpView()) }
+
+// helpView is the help fitted to the window: on a narrow one the short
+// help drops the table's arrows before anything else, and every line is
+// cut to the width (help.Model overflows by a word when its ellipsis
+// does not fit).
+func (m Model) helpView() string {
+	w := m.viewWidth()
+	v := m.help.View(m.keys)
+	whole := m.help
+	whole.SetWidth(0)
+	if !m.help.ShowAll && ansi.StringWidth(whole.View(m.keys)) > w {
+		// The arrows are the least needed: the table's cursor is visible.
+		k := m.keys
+		k.setTableEnabled(false)
+		v = m.help.View(k)
+	}
+	lines := strings.Split(v, "\n")
+	for i, l := range lines {
+		lines[i] = ansi.Truncate(l, w, "…")
+	}
+	return strings.Join(lines, "\n")
+}
 
 func (m Model) maxDetailHeight() int {
 	h := 1
@@ -558,13 +723,20 @@ func (m Model) detailLines(i int) []string {
 // headerView is everything above the table: title, stages, verdict.
 func (m Model) headerView() string {
 	var b strings.Builder
-	b.WriteString(m.st.Title.Render(cleanLine(m.title)))
+	b.WriteString(strings.Join(wrapHanging("", cleanLine(m.title), m.viewWidth(), m.st.Title), "\n"))
 	b.WriteString("\n\n")
 	b.WriteString(m.stagesView())
 	if m.finished {
 		b.WriteString("\n\n")
 		b.WriteString(m.summaryView())
-	} else if m.quitting && m.interrupted {
+	}
+	for _, n := range []notice{m.fileNotice, m.copyNotice} {
+		if n.text != "" {
+			b.WriteString("\n")
+			b.WriteString(n.render(m.viewWidth(), m.st))
+		}
+	}
+	if !m.finished && m.quitting && m.interrupted {
 		b.WriteString("\n\n")
 		b.WriteString(m.st.Warn.Render(fmt.Sprintf("- interrupted before a verdict (exit %d)", doctor.ExitInterrupted)))
 	}
@@ -594,7 +766,7 @@ func (m Model) foldedOK() string {
 		}
 	}
 	glyph, word, style := statusMark(doctor.StatusOK, m.st)
-	line := style.Render(glyph+" "+padRight(word, wordWidth)) + " " + m.st.StageTitle.Render(strings.Join(titles, ", "))
+	line := style.Render(markText(glyph, word)) + " " + m.st.StageTitle.Render(strings.Join(titles, ", "))
 	return ansi.Truncate(line, m.viewWidth(), "…")
 }
 
@@ -697,7 +869,7 @@ func (m Model) View() tea.View {
 		b.WriteString("\n")
 	} else {
 		b.WriteString("\n\n")
-		b.WriteString(m.help.View(m.keys))
+		b.WriteString(m.helpView())
 	}
 	return tea.NewView(b.String())
 }
