@@ -32,7 +32,24 @@ import (
 var version = ""
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(guarded(func() int { return run(os.Args[1:], os.Stdout, os.Stderr) }, os.Stderr))
+}
+
+// guarded runs f; a panic outside the stages (which contain their own)
+// becomes one line naming a file with the trace, and exit 1, instead of a
+// stack trace over the user's terminal.
+func guarded(f func() int, stderr io.Writer) (code int) {
+	defer func() {
+		if p := recover(); p != nil {
+			msg := fmt.Sprintf("reqdoctor crashed: %s", fetch.Sanitize(fmt.Sprint(p), 300))
+			if path := doctor.SaveCrash(fmt.Sprint(p)); path != "" {
+				msg += "; the trace is in " + path + " — please report it"
+			}
+			fmt.Fprintln(stderr, msg)
+			code = doctor.ExitRefuse
+		}
+	}()
+	return f()
 }
 
 // config is the parsed command line.
@@ -52,6 +69,7 @@ type config struct {
 	noRedact   bool
 	noColor    bool
 	accessible bool
+	verbose    bool
 }
 
 // demoFlag is --demo[=scenario]: a bool flag that also takes a value.
@@ -144,6 +162,8 @@ func parseFlags(args []string) (config, *flag.FlagSet, error) {
 	fs.Var(timeoutFlag{&c.timeout}, "timeout", "overall fetch deadline as a `DURATION`, e.g. 5s (default: Codex's, 20s bundle / 15s requirements)")
 	fs.StringVar(&c.systemDir, "system-config-dir", "", "the `DIR` holding requirements.toml and managed_config.toml (default "+model.DefaultSystemConfigDir()+")")
 	fs.BoolVar(&c.noLive, "no-live", false, "when Codex would use a valid cache, skip reqdoctor's own comparison fetch")
+	fs.BoolVar(&c.verbose, "verbose", false, "print each request's and response's headers to stderr, secrets redacted (also -v)")
+	fs.BoolVar(&c.verbose, "v", false, "short for --verbose")
 	fs.BoolVar(&c.json, "json", false, "print one JSON document (schemaVersion 1) and nothing else on stdout")
 	fs.BoolVar(&c.plain, "plain", false, "plain text output, no animation or escape codes")
 	fs.BoolVar(&c.tui, "tui", false, "force the interactive TUI")
@@ -190,6 +210,11 @@ func printUsage(w io.Writer, fs *flag.FlagSet) {
 		arg, usage := flag.UnquoteUsage(f)
 		name := "--" + f.Name
 		switch {
+		case f.Name == "v":
+			return // shown with --verbose
+		case f.Name == "verbose":
+			name = "-v, --verbose"
+			usage = strings.TrimSuffix(usage, " (also -v)")
 		case f.Name == "demo":
 			name += "[=" + arg + "]"
 		case arg != "":
@@ -226,6 +251,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 
 	opts := doctor.Options{CodexHome: c.codexHome, Protocol: c.protocol, Timeout: c.timeout, NoLive: c.noLive, SystemConfigDir: c.systemDir}
+	if c.verbose {
+		// Headers go to stderr: stdout stays the report (or the JSON).
+		opts.Verbose = stderr
+	}
 	title := "reqdoctor"
 	if c.demo != "" {
 		if c.demo == "list" {
@@ -278,7 +307,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	noColor := c.noColor || envSet("NO_COLOR") || os.Getenv("TERM") == "dumb"
 	accessible := c.accessible || (envSet("ACCESSIBLE") && !c.tui)
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// A closed terminal (SIGHUP) ends the run like ctrl+c, so the demo's
+	// throw-away folder is still removed.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	runFn := func(ctx context.Context, emit func(doctor.Event)) *doctor.Report {
 		return doctor.Run(ctx, opts, emit)

@@ -22,6 +22,9 @@ func DemoOptions(opts Options, demo *fetch.Demo) Options {
 	if opts.Timeout == 0 {
 		opts.Timeout = demo.Scenario.Timeout
 	}
+	// The demo's backend is on loopback; a proxy of the user's must not
+	// be asked to reach it.
+	opts.Proxy = fetch.Direct
 	// The demo speaks for a Codex of its scenario's generation, not for any
 	// codex binary that happens to be installed.
 	opts.Codex = func(context.Context) CodexInfo { return CodexInfo{} }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -37,6 +38,13 @@ type Options struct {
 	UserHome func() (string, error)          // nil → os.UserHomeDir
 	Now      func() time.Time                // nil → time.Now
 	Codex    func(context.Context) CodexInfo // nil → look for codex on PATH
+
+	// Verbose, when set, receives each request's and response's headers
+	// (secrets redacted): -v.
+	Verbose io.Writer
+	// Proxy overrides Codex's proxy rules (the demo talks to its own
+	// loopback backend directly); nil → the rules of fetch.ProxyFor.
+	Proxy func(*http.Request) (*url.URL, error)
 
 	// Fetch boundaries (nil → real ones).
 	HTTPClient *http.Client
@@ -604,6 +612,7 @@ func (st *state) fetch(ctx context.Context) fetch.Result {
 	opts := fetch.Options{
 		URL: st.url, Protocol: st.protocol, Identity: identityOf(st.auth, st.uaVersion()), Timeout: timeout,
 		Client: st.opts.HTTPClient, Clock: st.opts.Clock, Jitter: st.opts.Jitter,
+		Getenv: st.getenv, Proxy: st.opts.Proxy, Verbose: st.opts.Verbose,
 		OnEvent: func(e fetch.Event) { st.emit(FetchProgress{Event: e, At: st.now()}) },
 		// On a 401 Codex reloads the login from its store and re-sends.
 		Reload: func() (fetch.Identity, error) {
@@ -639,10 +648,65 @@ func fetchDetails(st *state, res fetch.Result) []Detail {
 			budget = "shortened for the demo"
 		}
 	}
-	return []Detail{
+	ds := []Detail{
 		{Key: "url", ID: "url", Value: st.url},
 		{Key: "deadline", ID: "deadline", Value: res.Timeout.String() + " (" + budget + ")"},
 	}
+	return append(ds, networkDetails(res, st.opts.Demo != "")...)
+}
+
+// networkDetails are the facts a support engineer asks for when the path
+// breaks: the proxy in play, the CA roots, the TLS peer and the timings of
+// the last attempt.
+func networkDetails(res fetch.Result, demo bool) []Detail {
+	var ds []Detail
+	if len(res.Attempts) == 0 {
+		return nil
+	}
+	a := res.Attempts[len(res.Attempts)-1]
+	switch {
+	case a.ProxyUsed:
+		ds = append(ds, Detail{Key: "proxy", ID: "proxy", Value: a.Proxy + " — " + a.ProxyWhy})
+	case demo:
+		ds = append(ds, Detail{Key: "proxy", ID: "proxy", Value: "none — the demo's backend is on loopback"})
+	case a.ProxyWhy != "":
+		ds = append(ds, Detail{Key: "proxy", ID: "proxy", Value: "none — " + a.ProxyWhy})
+	}
+	if res.CASource != "" && strings.HasPrefix(res.URL, "https:") {
+		ds = append(ds, Detail{Key: "CA roots", ID: "caRoots", Value: res.CASource})
+	}
+	if res.CAErr != "" {
+		ds = append(ds, Detail{Key: "CA file", ID: "caError", Value: res.CAErr})
+	}
+	if t := a.Trace; t != nil {
+		if t.TLSVersion != "" || t.Cert != nil {
+			v := t.TLSVersion
+			if c := t.Cert; c != nil {
+				v += fmt.Sprintf(" · certificate %s, issued by %s, expires %s", c.Subject, c.Issuer, c.NotAfter.UTC().Format("2006-01-02"))
+			}
+			ds = append(ds, Detail{Key: "TLS", ID: "tls", Value: strings.TrimPrefix(v, " · ")})
+		}
+		if timing := traceTimings(t); timing != "" {
+			ds = append(ds, Detail{Key: "timings", ID: "timings", Value: timing + " (last attempt)"})
+		}
+	}
+	return ds
+}
+
+func traceTimings(t *fetch.Trace) string {
+	var parts []string
+	for _, p := range []struct {
+		name string
+		d    time.Duration
+	}{{"DNS", t.DNS}, {"connect", t.Connect}, {"TLS", t.TLS}, {"first byte", t.TTFB}} {
+		if p.d > 0 {
+			parts = append(parts, fmt.Sprintf("%s %.1f ms", p.name, float64(p.d)/float64(time.Millisecond)))
+		}
+	}
+	if t.RemoteAddr != "" {
+		parts = append(parts, "peer "+t.RemoteAddr)
+	}
+	return strings.Join(parts, " · ")
 }
 
 // liveCheck runs when Codex would use the cache: Codex makes no request,
@@ -821,6 +885,16 @@ func fetchHint(r fetch.Result, st *state) string {
 	last := fetch.Attempt{}
 	if n := len(r.Attempts); n > 0 {
 		last = r.Attempts[n-1]
+	}
+	switch {
+	case last.Kind == fetch.KindHTTPStatus, last.Kind == fetch.KindOK, last.Kind == fetch.KindUnauthorized, last.Kind == "":
+	case last.Kind == fetch.KindHTML && last.Status >= 500:
+		// A server's own error page: the status says more than the HTML.
+	default:
+		// Where the network path broke says more than the status.
+		if last.Hint != "" {
+			return last.Hint
+		}
 	}
 	switch {
 	case e.StatusCode == 403:
