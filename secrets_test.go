@@ -48,11 +48,10 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer demo.Close()
-			raw, err := os.ReadFile(filepath.Join(demo.CodexHome, "auth.json"))
+			secrets, err := demo.Secrets()
 			if err != nil {
 				t.Fatal(err)
 			}
-			secrets := secretsIn(t, raw)
 			if len(secrets) == 0 {
 				t.Fatal("the demo login has no secrets to look for")
 			}

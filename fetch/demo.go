@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"time"
 
 	"github.com/reqdoctor/reqdoctor/model"
@@ -542,6 +543,33 @@ func startDemoAt(s Scenario, now time.Time) (*Demo, error) {
 		return nil, fmt.Errorf("demo scenario %q: %w", s.Name, err)
 	}
 	return d, nil
+}
+
+// Secrets returns the secret strings of the demo login (tokens and API
+// key), for tests that prove none of them is ever printed.
+func (d *Demo) Secrets() ([]string, error) {
+	raw, err := os.ReadFile(filepath.Join(d.CodexHome, "auth.json"))
+	if err != nil {
+		return nil, err
+	}
+	var a struct {
+		Key    *string           `json:"OPENAI_API_KEY"`
+		Tokens map[string]string `json:"tokens"`
+	}
+	if err := json.Unmarshal(raw, &a); err != nil {
+		return nil, err
+	}
+	var out []string
+	if a.Key != nil {
+		out = append(out, *a.Key)
+	}
+	for k, v := range a.Tokens {
+		if k != "account_id" {
+			out = append(out, v)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
 }
 
 // Close stops the backend and removes the demo CODEX_HOME and system

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"image/color"
 	"os"
@@ -140,25 +139,9 @@ func TestMarkdownReportOfDemoHasNoTokens(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer demo.Close()
-			raw, err := os.ReadFile(filepath.Join(demo.CodexHome, "auth.json"))
+			secrets, err := demo.Secrets()
 			if err != nil {
 				t.Fatal(err)
-			}
-			var auth struct {
-				Key    *string           `json:"OPENAI_API_KEY"`
-				Tokens map[string]string `json:"tokens"`
-			}
-			if err := json.Unmarshal(raw, &auth); err != nil {
-				t.Fatal(err)
-			}
-			var secrets []string
-			if auth.Key != nil {
-				secrets = append(secrets, *auth.Key)
-			}
-			for k, v := range auth.Tokens {
-				if k != "account_id" {
-					secrets = append(secrets, v)
-				}
 			}
 			if len(secrets) == 0 {
 				t.Fatal("the demo login has no secrets to look for")
