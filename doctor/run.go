@@ -78,8 +78,8 @@ type state struct {
 	// skipped with this reason.
 	stop string
 
-	cacheContents  *string
-	cacheBundle    *fetch.Payload
+	// cached is the valid cache's payload when Codex would use it.
+	cached         *fetch.Payload
 	fromCache      bool
 	credentialsBad bool
 }
@@ -555,10 +555,8 @@ func stageCache(ctx context.Context, st *state) StageResult {
 			return StageResult{Status: StatusWarn, Details: details,
 				Summary: "cached bundle is invalid; Codex ignores it and fetches"}
 		}
-		st.cacheBundle = &fetch.Payload{RequirementsFragments: v.RequirementsFragments, ConfigFragments: v.ConfigFragments}
-	} else {
-		st.cacheContents = v.Contents
 	}
+	st.cached = &fetch.Payload{Contents: v.Contents, RequirementsFragments: v.RequirementsFragments, ConfigFragments: v.ConfigFragments}
 	st.fromCache = true
 	return StageResult{Status: StatusOK, Details: details,
 		Summary: "Codex would use this cache and make no request (expires in " + model.HumanDuration(v.ExpiresAt.Sub(st.now())) + ")"}
@@ -739,7 +737,7 @@ func liveCheck(ctx context.Context, st *state) StageResult {
 			Summary: "Codex makes no request (valid cache); the live policy is invalid",
 			Hint:    "Codex starts today from the cache, but will fail " + expires + "; send this to your workspace admin"}
 	}
-	cached, cerr := parsePayload(st.protocol, st.cachePayload())
+	cached, cerr := parsePayload(st.protocol, st.cached)
 	if cerr != nil {
 		cached = nil
 	}
@@ -756,13 +754,6 @@ func liveCheck(ctx context.Context, st *state) StageResult {
 	return StageResult{Status: StatusWarn, Details: details,
 		Summary: fmt.Sprintf("Codex makes no request (valid cache); live check: %d change%s since it was cached", len(lc.Diff), plural(len(lc.Diff))),
 		Hint:    "Codex uses the cached policies until the cache expires " + strings.TrimPrefix(expires, "when this cache expires ") + "; to pick up the new ones now, delete " + st.rep.Cache.Path}
-}
-
-func (st *state) cachePayload() *fetch.Payload {
-	if st.protocol == model.ProtocolBundle {
-		return st.cacheBundle
-	}
-	return &fetch.Payload{Contents: st.cacheContents}
 }
 
 func invalidCode(p model.Protocol) fetch.ErrorCode {
@@ -927,10 +918,8 @@ func plural(n int) string {
 func stageParse(ctx context.Context, st *state) StageResult {
 	var payload *fetch.Payload
 	switch {
-	case st.fromCache && st.protocol == model.ProtocolBundle:
-		payload = st.cacheBundle
 	case st.fromCache:
-		payload = &fetch.Payload{Contents: st.cacheContents}
+		payload = st.cached
 	case st.rep.Fetch != nil:
 		payload = st.rep.Fetch.Payload
 	}
