@@ -227,7 +227,7 @@ func stageEnvironment(ctx context.Context, st *state) StageResult {
 		st.setError(fetch.CodeInternal, err.Error(), 0)
 		st.stop = "CODEX_HOME is unusable; Codex stops before loading requirements"
 		hint := "point CODEX_HOME at an existing directory, or unset it to use ~/.codex"
-		if source == "flag" {
+		if source == model.HomeFromFlag {
 			hint = "pass an existing directory to --codex-home"
 		}
 		return StageResult{Status: StatusFail, Summary: err.Error(), Hint: hint,
@@ -302,9 +302,9 @@ func hostOf(raw string) string {
 
 func sourceLabel(source string) string {
 	switch source {
-	case "flag":
+	case model.HomeFromFlag:
 		return "from --codex-home"
-	case "CODEX_HOME":
+	case model.HomeFromEnv:
 		return "from $CODEX_HOME"
 	}
 	return "default"
