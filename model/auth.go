@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -41,25 +39,18 @@ func (e *AuthError) Error() string { return formatLocated(e.Path, e.Line, e.Colu
 // LoadAuth reads and decodes an auth.json (see ParseAuth). now decides
 // Auth.AccessExpired.
 func LoadAuth(path string, now time.Time) (*Auth, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, &AuthError{Path: path, Kind: AuthMissing, Msg: "file does not exist"}
-		}
-		return nil, &AuthError{Path: path, Kind: AuthUnreadable, Msg: "cannot open: " + unwrapPathErr(err).Error()}
-	}
-	defer f.Close()
-	if info, err := f.Stat(); err == nil && info.IsDir() {
-		return nil, &AuthError{Path: path, Kind: AuthUnreadable, Msg: "is a directory, not a file"}
-	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxAuthFileSize+1))
-	if err != nil {
-		return nil, &AuthError{Path: path, Kind: AuthUnreadable, Msg: "cannot read: " + unwrapPathErr(err).Error()}
-	}
-	if len(data) > MaxAuthFileSize {
+	data, err := readRegularFile(path, MaxAuthFileSize)
+	switch {
+	case err == nil:
+		return ParseAuth(data, path, now)
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, &AuthError{Path: path, Kind: AuthMissing, Msg: "file does not exist"}
+	case errors.Is(err, errTooLarge):
 		return nil, &AuthError{Path: path, Kind: AuthUnreadable, Msg: "file is larger than 1 MiB; reqdoctor does not read it"}
+	case errors.Is(err, errIsDir):
+		return nil, &AuthError{Path: path, Kind: AuthUnreadable, Msg: err.Error()}
 	}
-	return ParseAuth(data, path, now)
+	return nil, &AuthError{Path: path, Kind: AuthUnreadable, Msg: "cannot read: " + err.Error()}
 }
 
 // ParseAuth decodes auth.json content as Codex's serde does: unknown keys
@@ -79,7 +70,9 @@ func ParseAuth(data []byte, path string, now time.Time) (*Auth, error) {
 	if len(trimmed) == 0 {
 		return nil, invalid(-1, "file is empty")
 	}
-	var probe any
+	// A RawMessage validates the whole input without building it in
+	// memory.
+	var probe json.RawMessage
 	if err := json.Unmarshal(data, &probe); err != nil {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"time"
 )
@@ -147,7 +146,14 @@ func CheckCache(codexHome string, p Protocol, userID, accountID string, now time
 	pass(CheckParses, "signed_payload and signature present with the expected types")
 
 	if !verifyCacheSignature(p, pc.signedPayload, pc.signature) {
-		return fail(CheckSignature, "the HMAC-SHA256 of signed_payload does not match signature", "the signature does not match the contents: the file was edited, or written for another Codex generation")
+		detail := "the HMAC-SHA256 of signed_payload does not match signature"
+		// Say why a signature cannot even be compared: it is not one.
+		if raw, err := base64.StdEncoding.Strict().DecodeString(pc.signature); err != nil {
+			detail += " (signature is not valid standard base64)"
+		} else if len(raw) != sha256.Size {
+			detail += fmt.Sprintf(" (signature decodes to %d bytes; an HMAC-SHA256 has %d)", len(raw), sha256.Size)
+		}
+		return fail(CheckSignature, detail, "the signature does not match the contents: the file was edited, or written for another Codex generation")
 	}
 	pass(CheckSignature, "HMAC-SHA256 matches")
 
@@ -197,24 +203,11 @@ func CheckCache(codexHome string, p Protocol, userID, accountID string, now time
 }
 
 func readCacheFile(path string) ([]byte, error) {
-	info, err := os.Stat(path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, err
-		}
-		return nil, unwrapPathErr(err)
-	}
-	if info.IsDir() {
-		return nil, errors.New("is a directory")
-	}
-	if info.Size() > maxCacheFileSize {
+	data, err := readRegularFile(path, maxCacheFileSize)
+	if errors.Is(err, errTooLarge) {
 		return nil, fmt.Errorf("larger than %d MiB", maxCacheFileSize>>20)
 	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, unwrapPathErr(err)
-	}
-	return data, nil
+	return data, err
 }
 
 type parsedCache struct {
@@ -245,7 +238,7 @@ func parseCache(path string, data []byte, p Protocol) (*parsedCache, *FileError)
 	if len(trimmed) == 0 {
 		return nil, errAt(-1, "file is empty")
 	}
-	var probe any
+	var probe json.RawMessage // validates without building the value
 	if err := json.Unmarshal(data, &probe); err != nil {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -31,20 +30,37 @@ const ConfigFileName = "config.toml"
 func LoadConfig(codexHome string) Config {
 	path := filepath.Join(codexHome, ConfigFileName)
 	cfg := Config{Path: path, CredentialsStore: StoreFile}
-	data, err := os.ReadFile(path)
+	data, err := readConfigFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return cfg
 		}
 		cfg.Found = true
-		cfg.Err = &FileError{Path: path, Msg: "cannot read: " + unwrapPathErr(err).Error()}
+		cfg.Err = &FileError{Path: path, Msg: "cannot read: " + err.Error()}
 		return cfg
 	}
 	cfg.Found = true
 	return parseConfig(path, data, cfg)
 }
 
+// maxConfigFileSize bounds what reqdoctor reads of config.toml.
+const maxConfigFileSize = 4 << 20
+
+// readConfigFile reads config.toml with the bound and checks of
+// readRegularFile.
+func readConfigFile(path string) ([]byte, error) {
+	data, err := readRegularFile(path, maxConfigFileSize)
+	if errors.Is(err, errTooLarge) {
+		return nil, fmt.Errorf("larger than %d MiB; reqdoctor does not read it", maxConfigFileSize>>20)
+	}
+	return data, err
+}
+
 func parseConfig(path string, data []byte, cfg Config) Config {
+	if e := checkTOMLLimits(data); e != nil {
+		cfg.Err = &FileError{Path: path, Line: e.Line, Column: e.Column, Msg: e.Msg}
+		return cfg
+	}
 	var doc map[string]any
 	if err := toml.Unmarshal(data, &doc); err != nil {
 		fe := &FileError{Path: path, Msg: "invalid TOML: " + strings.TrimPrefix(err.Error(), "toml: ")}

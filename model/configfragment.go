@@ -20,6 +20,10 @@ func CheckConfigFragment(f Fragment) error {
 	if strings.TrimSpace(f.Contents) == "" {
 		return nil
 	}
+	if e := checkTOMLLimits([]byte(f.Contents)); e != nil {
+		e.Source = ConfigFragmentSource(f)
+		return fmt.Errorf("invalid config in %w", e)
+	}
 	var doc map[string]any
 	if err := toml.Unmarshal([]byte(f.Contents), &doc); err != nil {
 		e := tomlError(err, ConfigFragmentSource(f))

@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -163,34 +162,20 @@ func invalid(s LocalSource, err error) LocalSource {
 // readLocalFile reads s.Path, or sets s's status and detail and reports
 // false. Codex fails to start on every problem but a missing file.
 func readLocalFile(s *LocalSource) ([]byte, bool) {
-	info, err := os.Stat(s.Path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			s.Status = LocalNotFound
-			return nil, false
-		}
-		*s = invalid(*s, &FileError{Path: s.Path, Msg: "cannot read: " + unwrapPathErr(err).Error()})
+	data, err := readRegularFile(s.Path, maxLocalFileSize)
+	switch {
+	case err == nil:
+	case errors.Is(err, fs.ErrNotExist):
+		s.Status = LocalNotFound
 		return nil, false
-	}
-	if info.IsDir() {
+	case errors.Is(err, errIsDir):
 		*s = invalid(*s, &FileError{Path: s.Path, Msg: "is a directory, not a file (Codex cannot read it and fails to start)"})
 		return nil, false
-	}
-	f, err := os.Open(s.Path)
-	if err != nil {
-		*s = invalid(*s, &FileError{Path: s.Path, Msg: "cannot read: " + unwrapPathErr(err).Error()})
-		return nil, false
-	}
-	defer f.Close()
-	// Read one byte past the limit to tell "at the limit" from "over it",
-	// whatever Stat said (the file may change in between).
-	data, err := io.ReadAll(io.LimitReader(f, maxLocalFileSize+1))
-	if err != nil {
-		*s = invalid(*s, &FileError{Path: s.Path, Msg: "cannot read: " + unwrapPathErr(err).Error()})
-		return nil, false
-	}
-	if len(data) > maxLocalFileSize {
+	case errors.Is(err, errTooLarge):
 		*s = invalid(*s, &FileError{Path: s.Path, Msg: "too large: over 1 MiB, not a requirements file"})
+		return nil, false
+	default:
+		*s = invalid(*s, &FileError{Path: s.Path, Msg: "cannot read: " + err.Error()})
 		return nil, false
 	}
 	if !utf8.Valid(data) {
@@ -246,6 +231,10 @@ var legacySandboxModes = []string{"read-only", "workspace-write", "danger-full-a
 func parseLegacyConfig(contents, source string) (*Layer, []string, error) {
 	layer := &Layer{Source: source, Fields: map[string]any{}}
 	data := []byte(contents)
+	if e := checkTOMLLimits(data); e != nil {
+		e.Source = source
+		return nil, nil, e
+	}
 	var doc map[string]any
 	if err := toml.Unmarshal(data, &doc); err != nil {
 		return nil, nil, tomlError(err, source)

@@ -31,6 +31,10 @@ func ParseRequirements(contents, source string) (*Layer, error) {
 		return layer, nil
 	}
 	data := []byte(contents)
+	if e := checkTOMLLimits(data); e != nil {
+		e.Source = source
+		return nil, e
+	}
 
 	// go-toml's decoder does TOML's semantic checks (duplicate keys, table
 	// redefinition) that the unstable parser leaves out.
@@ -128,13 +132,35 @@ type posIndex struct {
 	start map[string]int      // lookupKey → byte offset
 	keys  map[string][]string // table lookupKey → child keys in order
 	seen  map[string]bool     // lookupKeys already listed in keys
+	// newlines are the offsets of data's line feeds, built on the first
+	// lookup so that locating many keys stays linear in the document.
+	newlines []int
+}
+
+// position is offsetPosition through the newline index.
+func (x *posIndex) position(off int) (line, col int) {
+	if x.newlines == nil {
+		x.newlines = []int{}
+		for i, b := range x.data {
+			if b == '\n' {
+				x.newlines = append(x.newlines, i)
+			}
+		}
+	}
+	off = max(0, min(off, len(x.data)))
+	n := sort.SearchInts(x.newlines, off) // line feeds before off
+	start := 0
+	if n > 0 {
+		start = x.newlines[n-1] + 1
+	}
+	return n + 1, off - start + 1
 }
 
 // lookup gives the position of path, or of its nearest located ancestor.
 func (x *posIndex) lookup(path tomlPath) (line, col int) {
 	for p := path; ; p = p[:len(p)-1] {
 		if off, ok := x.start[p.lookupKey()]; ok {
-			return offsetPosition(x.data, off)
+			return x.position(off)
 		}
 		if len(p) == 0 {
 			return 0, 0
@@ -384,10 +410,10 @@ func (r *Requirements) Validate() error {
 			names[i] = debugVariant(fmt.Sprint(m))
 		}
 		return r.ruleError(FieldSandboxModes, compactValue(v),
-			"invalid value `[%s]`: must include 'read-only' to allow any SandboxPolicy", strings.Join(names, ", "))
+			"invalid value `[%s]`: must include 'read-only' to allow any SandboxPolicy", clipDisplay(strings.Join(names, ", ")))
 	}
 	if v, ok := r.Fields[FieldEnforceResidency]; ok && v != "us" {
-		return r.ruleError(FieldEnforceResidency, compactValue(v), "unknown variant `%s`, expected `us`", fmt.Sprint(v))
+		return r.ruleError(FieldEnforceResidency, compactValue(v), "unknown variant `%s`, expected `us`", clipDisplay(fmt.Sprint(v)))
 	}
 	return nil
 }
@@ -432,7 +458,7 @@ func (r *Requirements) ruleErrorAt(field, path, value, format string, args ...an
 	return &RequirementsError{
 		Source: r.Sources[field],
 		Field:  path,
-		Value:  value,
+		Value:  clipDisplay(value),
 		Msg:    fmt.Sprintf(format, args...),
 	}
 }
@@ -596,7 +622,6 @@ func DidYouMean(key string) string {
 	candidates := append(append([]string{}, knownFields...), newerFields...)
 	best, bestDist := "", 0
 	for _, c := range candidates {
-		d := editDistance(norm, c)
 		limit := len(c) / 4
 		if limit < 1 {
 			limit = 1
@@ -604,18 +629,31 @@ func DidYouMean(key string) string {
 		if limit > 3 {
 			limit = 3
 		}
+		// The distance is at least the difference in length; skipping
+		// early keeps a megabyte-long key from costing seconds.
+		if abs(len(norm)-len(c)) > limit {
+			continue
+		}
+		d := editDistance(norm, c)
 		if d <= limit && (best == "" || d < bestDist) {
 			best, bestDist = c, d
 		}
 	}
 	if best == "" {
 		for alias := range fieldAliases {
-			if editDistance(norm, alias) <= 3 {
+			if abs(len(norm)-len(alias)) <= 3 && editDistance(norm, alias) <= 3 {
 				return fieldAliases[alias]
 			}
 		}
 	}
 	return best
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }
 
 // editDistance is the Levenshtein distance over bytes, with an adjacent

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	toml "github.com/pelletier/go-toml/v2"
 )
@@ -174,7 +175,7 @@ func (c *checker) fail(path tomlPath, value any, format string, args ...any) *Re
 		Msg:    fmt.Sprintf(format, args...),
 	}
 	if value != nil {
-		e.Value = compactValue(toJSONValue(value))
+		e.Value = clipDisplay(compactValue(toJSONValue(value)))
 	}
 	return e
 }
@@ -274,7 +275,7 @@ func (c *checker) checkEnum(path tomlPath, v any, allowed []string) *Requirement
 		return c.invalidType(path, v, "a string")
 	}
 	if !contains(allowed, s) {
-		return c.fail(path, v, "unknown variant `%s`, expected %s", s, expectedOneOf(allowed))
+		return c.fail(path, v, "unknown variant `%s`, expected %s", clipDisplay(s), expectedOneOf(allowed))
 	}
 	return nil
 }
@@ -293,7 +294,7 @@ func (c *checker) checkApprovalPolicy(path tomlPath, v any) *RequirementsError {
 		}
 		for k, inner := range x {
 			if k != "granular" {
-				return c.fail(path.key(k), v, "unknown variant `%s`, expected %s", k, expectedOneOf(approvalPolicyValues))
+				return c.fail(path.key(k), v, "unknown variant `%s`, expected %s", clipDisplay(k), expectedOneOf(approvalPolicyValues))
 			}
 			if _, ok := inner.(map[string]any); !ok {
 				return c.invalidType(path.key(k), inner, "struct GranularApprovalConfig (a table)")
@@ -416,7 +417,7 @@ func expectedOneOf(values []string) string {
 func describeValue(v any) string {
 	switch x := v.(type) {
 	case string:
-		return "string " + strconv.Quote(x)
+		return "string " + clipDisplay(strconv.Quote(x))
 	case bool:
 		return fmt.Sprintf("boolean `%t`", x)
 	case int64:
@@ -533,6 +534,23 @@ func compactEntries(m map[string]any) string {
 		parts[i] = tomlKey(k) + "=" + compactValue(m[k])
 	}
 	return strings.Join(parts, ", ")
+}
+
+// maxDisplayLen bounds a value quoted in an error: a 100 000-element
+// array would otherwise make a megabyte-long message.
+const maxDisplayLen = 512
+
+// clipDisplay shortens s to about maxDisplayLen bytes, on a rune boundary,
+// marking the cut.
+func clipDisplay(s string) string {
+	if len(s) <= maxDisplayLen {
+		return s
+	}
+	cut := maxDisplayLen
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf("… (%d more bytes)", len(s)-cut)
 }
 
 func compactString(s string) string {

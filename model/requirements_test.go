@@ -484,32 +484,3 @@ func TestFragmentSource(t *testing.T) {
 		t.Errorf("CloudRequirementsSource = %q", CloudRequirementsSource)
 	}
 }
-
-// FuzzParseRequirements checks that no document panics and that every
-// failure is a located *RequirementsError with a message.
-func FuzzParseRequirements(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join("..", "testdata", "requirements", "*.toml"))
-	for _, file := range files {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(string(b))
-	}
-	f.Fuzz(func(t *testing.T, doc string) {
-		l, err := ParseRequirements(doc, CloudRequirementsSource)
-		if err != nil {
-			var re *RequirementsError
-			if !errors.As(err, &re) || re.Msg == "" || re.Source != CloudRequirementsSource {
-				t.Fatalf("error %T %v", err, err)
-			}
-			return
-		}
-		r := Merge(l)
-		_ = r.Validate()
-		_ = r.Rows()
-		if _, err := json.Marshal(r.JSON()); err != nil {
-			t.Fatalf("JSON: %v", err)
-		}
-	})
-}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -77,11 +76,11 @@ var userWebSearchValues = []string{"disabled", "cached", "indexed", "live"}
 func ReadUserConfig(codexHome string) UserConfig {
 	path := filepath.Join(codexHome, ConfigFileName)
 	uc := UserConfig{Path: path, Values: map[string]UserValue{}}
-	data, err := os.ReadFile(path)
+	data, err := readConfigFile(path)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			uc.Found = true
-			uc.Err = &FileError{Path: path, Msg: "cannot read: " + unwrapPathErr(err).Error()}
+			uc.Err = &FileError{Path: path, Msg: "cannot read: " + err.Error()}
 		}
 		return uc
 	}
@@ -97,6 +96,10 @@ type userConfigParser struct {
 }
 
 func parseUserConfig(uc *UserConfig, data []byte) {
+	if e := checkTOMLLimits(data); e != nil {
+		uc.Err = &FileError{Path: uc.Path, Line: e.Line, Column: e.Column, Msg: e.Msg}
+		return
+	}
 	var doc map[string]any
 	if err := toml.Unmarshal(data, &doc); err != nil {
 		e := tomlError(err, uc.Path)
@@ -358,7 +361,7 @@ func policyKeySuggestion(key string) (suggestion, note string) {
 		return s, ""
 	}
 	for _, ck := range []string{ConfigKeyApprovalPolicy, ConfigKeySandboxMode, ConfigKeyWebSearch} {
-		if editDistance(norm, ck) <= 2 {
+		if abs(len(norm)-len(ck)) <= 2 && editDistance(norm, ck) <= 2 {
 			return ck, ""
 		}
 	}
