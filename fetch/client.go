@@ -111,8 +111,11 @@ func newFetcher(o Options) *fetcher {
 				f.caSource = "roots given by the caller"
 			}
 		} else {
+			// The system pool costs ~20 ms; a plain http:// URL needs no
+			// roots (an https redirect gets the system's), but a broken CA
+			// file is still reported, as Codex warns about it either way.
 			var err error
-			pool, f.caSource, err = LoadCAs(f.getenv)
+			pool, f.caSource, err = loadCAs(f.getenv, strings.HasPrefix(o.URL, "https:"))
 			if err != nil {
 				f.caErr = err.Error()
 			}

@@ -38,8 +38,13 @@ func decodeObject(body []byte) (map[string]json.RawMessage, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, &DecodeError{Class: "bad_json", Msg: "body is empty, expected JSON"}
 	}
-	var v any
-	if err := json.Unmarshal(body, &v); err != nil {
+	if !json.Valid(body) {
+		// Only now build a value, for the error's position and wording.
+		var v any
+		err := json.Unmarshal(body, &v)
+		if err == nil {
+			err = errors.New("invalid JSON")
+		}
 		return nil, &DecodeError{Class: "bad_json", Msg: "body is not JSON: " + jsonErrText(body, err)}
 	}
 	var top map[string]json.RawMessage
