@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"charm.land/lipgloss/v2"
 	"charm.land/lipgloss/v2/table"
@@ -195,6 +196,18 @@ func policyCells(r model.PolicyRow) (field, value, setBy string) {
 	return cleanLine(r.Field), value, cleanLine(shortSource(r.SetBy))
 }
 
+// rowText is policyCells of one row, computed once per table: the values
+// can be a MiB.
+type rowText struct{ field, value, setBy string }
+
+func rowTexts(rows []model.PolicyRow) []rowText {
+	out := make([]rowText, len(rows))
+	for i, r := range rows {
+		out[i].field, out[i].value, out[i].setBy = policyCells(r)
+	}
+	return out
+}
+
 // shortSource drops the words every bundle fragment shares, so the "set by"
 // column shows the fragment's name and id; the detail line and JSON keep
 // Codex's full wording.
@@ -214,19 +227,52 @@ func shortSource(s string) string {
 // wraps cells, the TUI cuts them) no column starts narrower than its
 // longest word, within reason, so words are not broken where avoidable.
 // Short of room, set by gives way first, then your config, then field.
-func columnWidths(rows []model.PolicyRow, cfg []string, usable int, wrap bool) (f, v, s, c int) {
-	usable = max(usable, 30)
-	const iv, is, ic = 0, 1, 2
-	var natural, word [3]int
+func columnWidths(rows []rowText, cfg []string, usable int, wrap bool) (f, v, s, c int) {
+	var st textStats
 	for _, r := range rows {
-		fc, vc, sc := policyCells(r)
-		f = max(f, ansi.StringWidth(fc))
-		natural[iv], natural[is] = max(natural[iv], cellWidth(vc)), max(natural[is], ansi.StringWidth(sc))
-		word[iv], word[is] = max(word[iv], longestWord(vc)), max(word[is], longestWord(sc))
+		st.add(r)
 	}
 	for _, text := range cfg {
-		natural[ic], word[ic] = max(natural[ic], ansi.StringWidth(text)), max(word[ic], longestWord(text))
+		st.addConfig(text, wrap)
 	}
+	return st.columnWidths(usable, wrap)
+}
+
+// textStats are the widths of a table's texts that columnWidths needs;
+// the TUI keeps them so a resize does not measure a MiB of text again.
+type textStats struct {
+	field         int
+	natural, word [3]int // per value, set by, your config
+}
+
+// Indexes of textStats.natural and word.
+const statValue, statSetBy, statConfig = 0, 1, 2
+
+// add measures one row; words only when wrapping needs them.
+func (t *textStats) add(r rowText) {
+	t.addRow(r, true)
+}
+
+func (t *textStats) addRow(r rowText, words bool) {
+	const iv, is = statValue, statSetBy
+	t.field = max(t.field, textWidth(r.field))
+	t.natural[iv], t.natural[is] = max(t.natural[iv], cellWidth(r.value)), max(t.natural[is], textWidth(r.setBy))
+	if words {
+		t.word[iv], t.word[is] = max(t.word[iv], longestWord(r.value)), max(t.word[is], longestWord(r.setBy))
+	}
+}
+
+func (t *textStats) addConfig(text string, words bool) {
+	t.natural[statConfig] = max(t.natural[statConfig], textWidth(text))
+	if words {
+		t.word[statConfig] = max(t.word[statConfig], longestWord(text))
+	}
+}
+
+func (t textStats) columnWidths(usable int, wrap bool) (f, v, s, c int) {
+	usable = max(usable, 30)
+	const iv, is, ic = statValue, statSetBy, statConfig
+	f, natural, word := t.field, t.natural, t.word
 	f = min(max(f, len("field")), usable*2/5)
 	heads := [3]int{10, len("set by"), len(configHeader)}
 	caps := [3]int{usable, usable / 3, usable / 4}
@@ -301,7 +347,7 @@ func columnWidths(rows []model.PolicyRow, cfg []string, usable int, wrap bool) (
 func cellWidth(text string) int {
 	w := 0
 	for _, l := range strings.Split(text, "\n") {
-		w = max(w, ansi.StringWidth(l))
+		w = max(w, textWidth(l))
 	}
 	return w
 }
@@ -310,33 +356,62 @@ func cellWidth(text string) int {
 func longestWord(text string) int {
 	w := 0
 	for _, word := range strings.Fields(text) {
-		w = max(w, ansi.StringWidth(word))
+		w = max(w, textWidth(word))
 	}
 	return w
 }
 
 // wrapCell wraps a cell's text to its column at spaces; a word wider than
-// the column is broken (at a hyphen when it has one).
+// the column is broken (at a hyphen when it has one). Linear in the text:
+// a cell can hold a MiB.
 func wrapCell(text string, width int) string {
-	var out []string
-	for _, para := range strings.Split(text, "\n") {
-		line := ""
+	var b strings.Builder
+	b.Grow(len(text) + len(text)/max(width, 1) + 1)
+	for p, para := range strings.Split(text, "\n") {
+		if p > 0 {
+			b.WriteByte('\n')
+		}
+		start := b.Len() // of the current line
+		lw := 0          // its width
 		for _, word := range strings.Fields(para) {
-			if line != "" && ansi.StringWidth(line)+1+ansi.StringWidth(word) <= width {
-				line += " " + word
+			ww := textWidth(word)
+			if b.Len() > start {
+				if joinsPlainly(b.String()[b.Len()-1], word[0]) {
+					if lw+1+ww <= width {
+						b.WriteByte(' ')
+						b.WriteString(word)
+						lw += 1 + ww
+						continue
+					}
+				} else if line := b.String()[start:]; textWidth(line)+1+ww <= width {
+					b.WriteByte(' ')
+					b.WriteString(word)
+					lw = textWidth(b.String()[start:])
+					continue
+				}
+				b.WriteByte('\n')
+				start = b.Len()
+			}
+			if ww <= width {
+				b.WriteString(word)
+				lw = ww
 				continue
 			}
-			if line != "" {
-				out = append(out, line)
+			pieces := ansi.Wrap(word, width, "")
+			b.WriteString(pieces)
+			if i := strings.LastIndexByte(pieces, '\n'); i >= 0 {
+				start = b.Len() - (len(pieces) - i - 1)
 			}
-			pieces := strings.Split(ansi.Wrap(word, width, ""), "\n")
-			out = append(out, pieces[:len(pieces)-1]...)
-			line = pieces[len(pieces)-1]
+			lw = textWidth(b.String()[start:])
 		}
-		out = append(out, line)
 	}
-	return strings.Join(out, "\n")
+	return b.String()
 }
+
+// joinsPlainly says the width of line+" "+word is the sum of the widths
+// when line ends with last and word starts with first: ASCII on both
+// sides of the space cannot join it into a wider grapheme.
+func joinsPlainly(last, first byte) bool { return last < utf8.RuneSelf && first < utf8.RuneSelf }
 
 // RenderPolicies renders the policies table for static output, wrapping
 // long values inside their cells. checks (the report's PolicyChecks) add a
@@ -370,39 +445,50 @@ func RenderPolicies(rows []model.PolicyRow, checks []model.PolicyCheck, width in
 	} else {
 		cfg = nil
 	}
-	t := table.New().
-		Headers(headers...).
-		Border(border).
-		BorderStyle(st.TableBorder).
-		BorderRow(true).
-		Wrap(true). // cells are pre-wrapped below, to widths chosen per column
-		StyleFunc(func(row, _ int) lipgloss.Style {
-			if row == table.HeaderRow {
-				return st.TableHeader
-			}
-			return st.TableCell
-		})
+	texts := rowTexts(rows)
 	fw, vw, sw, cw := 0, 0, 0, 0
 	if width > 0 {
 		// n+1 border columns and one space of padding each side of n cells.
-		fw, vw, sw, cw = columnWidths(rows, cfg, width-1-3*len(headers), true)
+		fw, vw, sw, cw = columnWidths(texts, cfg, width-1-3*len(headers), true)
 	}
-	for i, r := range rows {
-		f, v, s := policyCells(r)
+	cells := make([][]string, len(rows))
+	for i, r := range texts {
+		f, v, s := r.field, r.value, r.setBy
 		if width > 0 {
 			f, v, s = wrapCell(f, fw), wrapCell(v, vw), wrapCell(s, sw)
 		}
-		cells := []string{f, v, s}
+		cells[i] = []string{f, v, s}
 		if withCfg {
 			c := cfg[i]
 			if width > 0 {
 				c = wrapCell(c, cw)
 			}
-			cells = append(cells, c)
+			cells[i] = append(cells[i], c)
 		}
-		t = t.Row(cells...)
 	}
-	return t.String()
+	if plainTableStyles(st) && plainCells(headers, cells) {
+		return plainTable(headers, cells, border)
+	}
+	return lipglossTable(headers, cells, border, st)
+}
+
+// lipglossTable is the policies table drawn by lipgloss, for styled
+// output; plainTable draws the same bytes without styles.
+func lipglossTable(headers []string, cells [][]string, border lipgloss.Border, st Styles) string {
+	return table.New().
+		Headers(headers...).
+		Border(border).
+		BorderStyle(st.TableBorder).
+		BorderRow(true).
+		Wrap(true). // the cells come pre-wrapped, to widths chosen per column
+		StyleFunc(func(row, _ int) lipgloss.Style {
+			if row == table.HeaderRow {
+				return st.TableHeader
+			}
+			return st.TableCell
+		}).
+		Rows(cells...).
+		String()
 }
 
 // Verdict is the one-line conclusion of a report and whether it is good
@@ -495,12 +581,9 @@ func renderSummary(rep *doctor.Report, width int, st Styles) string {
 // splits a styled run. Width 0 means no wrapping.
 func wrapHanging(prefix, text string, width int, style lipgloss.Style) []string {
 	pw := ansi.StringWidth(prefix)
-	cont := pw
-	if width > 0 && width-pw < minWrap {
-		cont = min(pw, detailIndent+2)
-	}
+	cont := hangingIndent(pw, width)
 	var out []string
-	add := func(s string) {
+	wrapWalk(pw, cont, text, width, func(s string) {
 		s = strings.TrimRight(s, " ")
 		lead := indent(cont)
 		if len(out) == 0 {
@@ -511,19 +594,61 @@ func wrapHanging(prefix, text string, width int, style lipgloss.Style) []string 
 			return
 		}
 		out = append(out, lead+style.Render(s))
+	})
+	return out
+}
+
+// wrapCount is len(wrapHanging(prefix, text, width, style)) for a prefix
+// pw cells wide, without building the lines.
+func wrapCount(pw int, text string, width int) int {
+	cont := hangingIndent(pw, width)
+	if width > 0 && width-pw >= minWrap/2 && !strings.Contains(text, "\n") {
+		// One paragraph: skip wrapping what fits on a line, which is most
+		// of a table's rows (the TUI counts every row's lines).
+		if textWidth(text) <= width-pw {
+			return 1
+		}
+		line, _, _ := strings.Cut(ansi.Wrap(text, width-pw, ""), "\n")
+		rest := strings.TrimLeft(strings.TrimPrefix(text, strings.TrimRight(line, " ")), " ")
+		switch {
+		case rest == "":
+			return 1
+		case textWidth(rest) <= max(width-cont, 1):
+			return 2
+		}
+		return 1 + strings.Count(ansi.Wrap(rest, max(width-cont, 1), ""), "\n") + 1
 	}
+	n := 0
+	wrapWalk(pw, cont, text, width, func(string) { n++ })
+	return n
+}
+
+// hangingIndent is the indent of wrapHanging's continuation lines.
+func hangingIndent(pw, width int) int {
+	if width > 0 && width-pw < minWrap {
+		return min(pw, detailIndent+2)
+	}
+	return pw
+}
+
+// wrapWalk passes each line of wrapHanging's text to add, "" for the
+// prefix alone on its line.
+func wrapWalk(pw, cont int, text string, width int, add func(string)) {
+	first := true
 	for _, para := range strings.Split(text, "\n") {
 		if width <= 0 {
 			add(para)
+			first = false
 			continue
 		}
-		if len(out) == 0 {
-			first := width - pw
-			if first < minWrap/2 {
+		if first {
+			first = false
+			room := width - pw
+			if room < minWrap/2 {
 				// No room after the prefix: the text starts below it.
-				out = append(out, strings.TrimRight(prefix, " "))
+				add("")
 			} else {
-				line, _, _ := strings.Cut(ansi.Wrap(para, first, ""), "\n")
+				line, _, _ := strings.Cut(ansi.Wrap(para, room, ""), "\n")
 				add(line)
 				para = strings.TrimLeft(strings.TrimPrefix(para, strings.TrimRight(line, " ")), " ")
 				if para == "" {
@@ -535,7 +660,6 @@ func wrapHanging(prefix, text string, width int, style lipgloss.Style) []string 
 			add(l)
 		}
 	}
-	return out
 }
 
 func indent(n int) string { return strings.Repeat(" ", n) }
@@ -552,7 +676,14 @@ func padRight(s string, n int) string {
 func cleanText(s string) string {
 	// One sanitiser for every view: control characters, escape sequences
 	// and bidi overrides from servers and files become visible escapes.
-	return fetch.Sanitize(s, 0)
+	// Printable ASCII and newlines it keeps as they are; policies are
+	// mostly that and can be a MiB, so they skip the copy.
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 0x20 && c != '\n') || c > 0x7e {
+			return fetch.Sanitize(s, 0)
+		}
+	}
+	return s
 }
 
 // cleanLine is cleanText for one-line contexts.

@@ -22,6 +22,11 @@ import (
 // countdownEvery is how often the fetch countdown is redrawn.
 const countdownEvery = 100 * time.Millisecond
 
+// spinEvery is every how many countdown ticks the spinner turns while the
+// countdown runs: the countdown then drives the spinner, so a hanging
+// fetch costs one redraw per tick instead of two unaligned streams.
+const spinEvery = 2
+
 // defaultWidth is used until the first WindowSizeMsg.
 const defaultWidth = 80
 
@@ -100,6 +105,15 @@ type stageView struct {
 	id     doctor.StageID
 	state  stageState
 	result doctor.StageResult
+	// drawn caches the rendering of the finished stage: the countdown
+	// redraws the view ten times a second. Reset when result changes.
+	drawn *drawnStage
+}
+
+// drawnStage is a rendered stage and what it was rendered for.
+type drawnStage struct {
+	width, compact, styles int
+	text                   string
 }
 
 type attemptView struct {
@@ -126,6 +140,8 @@ type Model struct {
 	// fixedStyles: Options.Styles was given; the background does not
 	// change it.
 	fixedStyles bool
+	// styleGen counts setStyles calls, so cached renderings know theirs.
+	styleGen int
 
 	info       ReportInfo
 	redactor   *model.Redactor
@@ -145,9 +161,21 @@ type Model struct {
 	last     *doctor.Report // of the last run that finished, kept across re-runs
 	finished bool
 	ticking  bool
+	// spinning: the spinner's own tick loop runs. It stops while the
+	// countdown ticks and turns the spinner (ticks counts them).
+	spinning bool
+	ticks    int
 	rows     []model.PolicyRow
 	cfg      []string // "your config" per row; nil: no such column
-	compact  int      // compactNone…compactMax
+	// texts and stats are the rows' cells and their widths, computed once
+	// per result: values can be a MiB, and a resize must not measure them
+	// again.
+	texts []rowText
+	stats textStats
+	// details caches, per window width, the tallest detail block of the
+	// rows; shared by the copies of one result's model.
+	details *detailCache
+	compact int // compactNone…compactMax
 
 	spinner spinner.Model
 	table   table.Model
@@ -206,6 +234,7 @@ func NewModel(run RunFunc, opts Options) Model {
 // setStyles switches every part of the view to st.
 func (m *Model) setStyles(st Styles) {
 	m.st = st
+	m.styleGen++
 	m.help.Styles = st.Help
 	m.table.SetStyles(table.Styles{Header: st.TableHeader, Cell: st.TableCell, Selected: st.TableSelected})
 	m.spinner.Style = st.Running
@@ -232,8 +261,11 @@ func (m *Model) prepareRun() {
 	m.report = nil
 	m.finished = false
 	m.ticking = false
+	m.spinning = true // startCmd starts the loop
+	m.ticks = 0
 	m.rows = nil
 	m.cfg = nil
+	m.texts, m.stats, m.details = nil, textStats{}, nil
 	m.compact = compactNone
 	m.table.SetRows(nil)
 	m.table.SetCursor(0)
@@ -263,6 +295,16 @@ func (m *Model) prepareRun() {
 // startCmd starts the prepared run, its listener and the spinner.
 func (m Model) startCmd() tea.Cmd {
 	return tea.Batch(m.launch, listen(m.events), m.spinner.Tick)
+}
+
+// resumeSpinner restarts the spinner's own tick loop when something runs
+// and the countdown no longer turns it.
+func (m *Model) resumeSpinner() tea.Cmd {
+	if m.spinning || m.ticking || m.finished || m.quitting {
+		return nil
+	}
+	m.spinning = true
+	return m.spinner.Tick
 }
 
 // listen returns the next message of a run's channel.
@@ -340,7 +382,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		cmd := m.handleEvent(msg.ev)
 		m.fitRunning()
-		return m, tea.Batch(cmd, listen(m.events))
+		return m, tea.Batch(cmd, listen(m.events), m.resumeSpinner())
 
 	case runEndedMsg:
 		if msg.run != m.runID {
@@ -357,13 +399,19 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		if !m.fetch.active || m.quitting {
 			m.ticking = false
-			return m, nil
+			return m, m.resumeSpinner()
+		}
+		if m.ticks++; m.ticks%spinEvery == 0 {
+			// A tick without a tag turns any spinner of this ID; the
+			// spinner's own next tick is dropped below.
+			m.spinner, _ = m.spinner.Update(spinner.TickMsg{ID: m.spinner.ID()})
 		}
 		return m, m.countdown()
 
 	case spinner.TickMsg:
-		if m.finished || m.quitting {
-			return m, nil // let the animation stop when nothing runs
+		if m.finished || m.quitting || m.ticking {
+			m.spinning = false // the countdown turns it, or nothing runs
+			return m, nil
 		}
 		var cmd tea.Cmd
 		m.spinner, cmd = m.spinner.Update(msg)
@@ -418,6 +466,7 @@ func (m *Model) handleEvent(ev doctor.Event) tea.Cmd {
 		s := m.stage(ev.Result.ID)
 		s.state = stateDone
 		s.result = ev.Result
+		s.drawn = nil
 		if ev.Result.ID == doctor.StageFetch {
 			m.fetch.active = false
 		}
@@ -527,6 +576,7 @@ func (m *Model) finish(rep *doctor.Report) tea.Cmd {
 			s := m.stage(r.ID)
 			s.state = stateDone
 			s.result = r
+			s.drawn = nil
 		}
 		if len(m.fetch.attempts) == 0 && rep.Fetch != nil {
 			for _, a := range rep.Fetch.Attempts {
@@ -538,7 +588,15 @@ func (m *Model) finish(rep *doctor.Report) tea.Cmd {
 			m.cfg = cfg
 		}
 	}
-	m.setColumns()
+	m.texts = rowTexts(m.rows)
+	m.stats = textStats{}
+	for _, t := range m.texts {
+		m.stats.addRow(t, false)
+	}
+	for _, c := range m.cfg {
+		m.stats.addConfig(c, false)
+	}
+	m.details = &detailCache{height: map[int]int{}}
 	m.table.SetCursor(0)
 	m.keys.setTableEnabled(len(m.rows) > 0)
 	m.keys.Copy.SetEnabled(m.last != nil)
@@ -567,7 +625,7 @@ func (m *Model) setColumns() {
 	if m.cfg != nil {
 		n = 4
 	}
-	f, v, s, c := columnWidths(m.rows, m.cfg, m.viewWidth()-2*n, false)
+	f, v, s, c := m.stats.columnWidths(m.viewWidth()-2*n, false)
 	withSetBy := m.cfg == nil || m.viewWidth() >= narrowTable
 	if !withSetBy {
 		// The column and its padding go to the values and your config.
@@ -585,15 +643,17 @@ func (m *Model) setColumns() {
 	cursor := m.table.Cursor()
 	m.table.SetRows(nil)
 	m.table.SetColumns(cols)
-	rows := make([]table.Row, len(m.rows))
-	for i, r := range m.rows {
-		f, v, s := policyCells(r)
-		rows[i] = table.Row{f, cleanLine(v)}
+	// The table cuts every cell to its column on each move; cells cut
+	// beforehand to a little more than the column cut the same, without
+	// going over a MiB of value each time.
+	rows := make([]table.Row, len(m.texts))
+	for i, r := range m.texts {
+		rows[i] = table.Row{cutCell(r.field, f), cutCell(cleanLine(cutCell(r.value, v)), v)}
 		if withSetBy {
-			rows[i] = append(rows[i], s)
+			rows[i] = append(rows[i], cutCell(r.setBy, s))
 		}
 		if m.cfg != nil {
-			rows[i] = append(rows[i], m.cfg[i])
+			rows[i] = append(rows[i], cutCell(m.cfg[i], c))
 		}
 	}
 	m.table.SetRows(rows)
@@ -674,19 +734,84 @@ func (m Model) helpView() string {
 	return strings.Join(lines, "\n")
 }
 
-func (m Model) maxDetailHeight() int {
+// detailCache holds maxDetailHeight per window width in the uncompacted
+// view, the one that needs every row wrapped.
+type detailCache struct{ height map[int]int }
+
+// maxDetailHeight is the height of the tallest detail block: the layout
+// keeps that much room under the table so it does not jump as the cursor
+// moves.
+func (m *Model) maxDetailHeight() int {
+	if len(m.rows) == 0 {
+		return 1
+	}
+	if m.compact != compactNone {
+		// A line each for the value and "your config".
+		if m.cfg != nil {
+			return 2
+		}
+		return 1
+	}
+	w := m.viewWidth()
+	if m.details != nil {
+		if h, ok := m.details.height[w]; ok {
+			return h
+		}
+	}
 	h := 1
 	for i := range m.rows {
-		h = max(h, len(m.detailLines(i)))
+		h = max(h, m.detailHeight(i))
+		if h == maxDetailLines {
+			break // no row is taller
+		}
+	}
+	if m.details != nil {
+		m.details.height[w] = h
 	}
 	return h
 }
 
+// detailHeight is len(m.detailLines(i)) in the uncompacted view, without
+// styling the lines. A pointer receiver: it runs for every row, and a
+// Model is large to copy.
+func (m *Model) detailHeight(i int) int {
+	w := m.viewWidth()
+	frame := m.st.StageTitle.GetHorizontalFrameSize()
+	part := func(label, text string, limit int) int {
+		pw := ansi.StringWidth(label) + frame + 2
+		if pw+textWidth(text) <= w && w-pw >= minWrap/2 && !strings.Contains(text, "\n") {
+			return 1 // fits on the line
+		}
+		return min(wrapCount(pw, wrapPrefix(text, pw, limit, w), w), limit)
+	}
+	f := m.rowText(i).field
+	cfg := m.cfgText(i)
+	if cfg == "" {
+		return part(f, m.detailText(i), maxDetailLines)
+	}
+	return part(f, m.detailText(i), maxDetailLines-2) + part(configHeader, cfg, 2)
+}
+
+func (m *Model) rowText(i int) rowText {
+	if i < len(m.texts) {
+		return m.texts[i]
+	}
+	var t rowText
+	t.field, t.value, t.setBy = policyCells(m.rows[i])
+	return t
+}
+
+func (m *Model) cfgText(i int) string {
+	if i < len(m.cfg) {
+		return m.cfg[i]
+	}
+	return ""
+}
+
 // detailText is the full value of row i and who set it.
-func (m Model) detailText(i int) string {
-	r := m.rows[i]
-	_, v, _ := policyCells(r)
-	if s := cleanLine(r.SetBy); s != "" {
+func (m *Model) detailText(i int) string {
+	v := m.rowText(i).value
+	if s := cleanLine(m.rows[i].SetBy); s != "" {
 		v += "  (set by " + s + ")"
 	}
 	return v
@@ -697,23 +822,20 @@ func (m Model) detailText(i int) string {
 // (up to maxDetailLines) or, in a compact view, a line each.
 func (m Model) detailLines(i int) []string {
 	w := m.viewWidth()
-	f, _, _ := policyCells(m.rows[i])
+	f := m.rowText(i).field
 	part := func(label, text string, limit int) []string {
 		prefix := m.st.StageTitle.Render(label) + ": "
 		if m.compact != compactNone {
-			return []string{ansi.Truncate(prefix+m.st.Summary.Render(cleanLine(text)), w, "…")}
+			return []string{ansi.Truncate(prefix+m.st.Summary.Render(cleanLine(cutCell(text, w))), w, "…")}
 		}
-		lines := wrapHanging(prefix, text, w, m.st.Summary)
+		lines := wrapHanging(prefix, wrapPrefix(text, ansi.StringWidth(prefix), limit, w), w, m.st.Summary)
 		if len(lines) > limit {
 			lines = lines[:limit]
 			lines[limit-1] = ansi.Truncate(lines[limit-1], w-1, "") + "…"
 		}
 		return lines
 	}
-	var cfg string
-	if i < len(m.cfg) {
-		cfg = m.cfg[i]
-	}
+	cfg := m.cfgText(i)
 	if cfg == "" {
 		return part(f, m.detailText(i), maxDetailLines)
 	}
@@ -775,7 +897,7 @@ func (m Model) stagesView() string {
 	w := m.viewWidth()
 	var lines []string
 	folded := false
-	for _, s := range m.stages {
+	for i, s := range m.stages {
 		if m.compact >= compactFold && s.state == stateDone && s.result.Status == doctor.StatusOK {
 			if !folded {
 				lines = append(lines, m.foldedOK())
@@ -796,6 +918,10 @@ func (m Model) stagesView() string {
 			}
 			lines = append(lines, stageHead(mark, word, m.st.Running, s.id, "", w, m.st)...)
 		case stateDone:
+			if d := s.drawn; d != nil && d.width == w && d.compact == m.compact && d.styles == m.styleGen {
+				lines = append(lines, d.text)
+				break
+			}
 			r := s.result
 			if m.compact >= compactNoDetails || (m.compact >= compactOKDetails && r.Status == doctor.StatusOK) {
 				r.Details = nil
@@ -803,7 +929,10 @@ func (m Model) stagesView() string {
 			if m.compact >= compactNoHints {
 				r.Hint = ""
 			}
-			lines = append(lines, RenderStage(r, w, m.st))
+			text := RenderStage(r, w, m.st)
+			// Through the slice, so the model's copies share it.
+			m.stages[i].drawn = &drawnStage{width: w, compact: m.compact, styles: m.styleGen, text: text}
+			lines = append(lines, text)
 		}
 		if s.id == doctor.StageFetch && (m.compact == compactNone ||
 			(m.compact == compactOKDetails && (s.state != stateDone || s.result.Status != doctor.StatusOK))) {

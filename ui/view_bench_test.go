@@ -178,3 +178,86 @@ func BenchmarkWriteJSON5000Servers(b *testing.B) {
 		}
 	}
 }
+
+// benchFinishedMsg: only the Update taking the Finished event, in a model
+// already sized to 100×40 (what the user waits for when the result lands).
+func benchFinishedMsg(b *testing.B, rep *doctor.Report) {
+	run := func(context.Context, func(doctor.Event)) *doctor.Report { return rep }
+	m := NewModel(run, Options{Now: func() time.Time { return t0 }, Title: "reqdoctor"})
+	b.Cleanup(m.cancel)
+	m = benchUpdate(b, m, tea.WindowSizeMsg{Width: 100, Height: 40})
+	msg := eventMsg{run: m.runID, ev: doctor.Finished{Report: rep}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if !benchUpdate(b, m, msg).finished {
+			b.Fatal("the model did not take the Finished event")
+		}
+	}
+}
+
+// BenchmarkFinishedMsg5000Rows: the Finished Update with 5,000 rows.
+func BenchmarkFinishedMsg5000Rows(b *testing.B) {
+	benchFinishedMsg(b, benchReport(manyRowsRequirements(5000)))
+}
+
+// BenchmarkFinishedMsg5000Servers: the same with the 5,000-server policy.
+func BenchmarkFinishedMsg5000Servers(b *testing.B) {
+	benchFinishedMsg(b, benchReport(bigServersRequirements(b)))
+}
+
+// benchResize: a WindowSizeMsg to a width the model has not laid out yet
+// (the cache of detail heights emptied each time), as while dragging the
+// window's edge.
+func benchResize(b *testing.B, rep *doctor.Report) {
+	m := finishedBenchModel(b, rep)
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		i++
+		m.details = &detailCache{height: map[int]int{}}
+		m = benchUpdate(b, m, tea.WindowSizeMsg{Width: 90 + i%20, Height: 40})
+	}
+}
+
+// BenchmarkResize5000Rows: a resize with the 5,000-row table.
+func BenchmarkResize5000Rows(b *testing.B) { benchResize(b, benchReport(manyRowsRequirements(5000))) }
+
+// BenchmarkResize5000Servers: a resize with the 5,000-server policy.
+func BenchmarkResize5000Servers(b *testing.B) { benchResize(b, benchReport(bigServersRequirements(b))) }
+
+// BenchmarkRenderPolicies5000Rows: the plain-mode table with 5,000 rows.
+func BenchmarkRenderPolicies5000Rows(b *testing.B) {
+	rows := policyRows(manyRowsRequirements(5000))
+	st := PlainStyles()
+	b.ReportAllocs()
+	for b.Loop() {
+		if RenderPolicies(rows, nil, PlainWidth, st) == "" {
+			b.Fatal("empty table")
+		}
+	}
+}
+
+// BenchmarkViewFetching: View() while the fetch hangs, what each
+// countdown tick costs (10 a second).
+func BenchmarkViewFetching(b *testing.B) {
+	run := func(context.Context, func(doctor.Event)) *doctor.Report { return nil }
+	m := NewModel(run, Options{Now: func() time.Time { return t0 }, Title: "reqdoctor"})
+	b.Cleanup(m.cancel)
+	m = benchUpdate(b, m, tea.WindowSizeMsg{Width: 100, Height: 40})
+	for _, id := range doctor.AllStages() {
+		if id == doctor.StageFetch {
+			break
+		}
+		m = benchUpdate(b, m, eventMsg{run: m.runID, ev: doctor.StageFinished{Result: doctor.StageResult{ID: id, Status: doctor.StatusOK,
+			Summary: "ok", Details: []doctor.Detail{{Key: "detail", Value: "a value long enough to be wrapped once or twice in a window of a hundred columns, like a path"}}}}})
+	}
+	m = benchUpdate(b, m, eventMsg{run: m.runID, ev: doctor.StageStarted{ID: doctor.StageFetch}})
+	m = benchUpdate(b, m, eventMsg{run: m.runID, ev: doctor.FetchStarted{URL: "https://chatgpt.com/backend-api/wham/config/requirements", Deadline: t0.Add(10 * time.Second), Timeout: 10 * time.Second}})
+	b.ReportAllocs()
+	for b.Loop() {
+		m = benchUpdate(b, m, countdownMsg{run: m.runID})
+		if v := m.View(); v.Content == "" {
+			b.Fatal("empty view")
+		}
+	}
+}
