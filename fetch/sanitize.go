@@ -24,11 +24,18 @@ func Sanitize(s string, max int) string {
 	if max > 0 && room < 1 {
 		room = max
 	}
+	if (max <= 0 || len(s) <= max) && plainText(s) {
+		return s // nothing to change: most text is like this
+	}
 	var b strings.Builder
+	b.Grow(min(len(s), max+len(ellipsis)) + 16)
 	good := 0 // length of b at the last piece boundary within room
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
-		piece := sanitizeRune(s, i, r, size)
+		piece := s[i : i+size] // the rune as it stands, unless it needs a form
+		if r < 0x20 || r == 0x7f || r >= 0x80 && (r <= 0x9f || r == utf8.RuneError || isInvisible(r)) {
+			piece = sanitizeRune(s, i, r, size)
+		}
 		i += size
 		if max > 0 && b.Len()+len(piece) > max {
 			out := b.String()[:good]
@@ -43,6 +50,17 @@ func Sanitize(s string, max int) string {
 		}
 	}
 	return b.String()
+}
+
+// plainText reports text Sanitize leaves as it is: printable ASCII and
+// newlines only.
+func plainText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 0x20 && c != '\n') || c >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // sanitizeRune returns the display form of the rune r found at s[i:].

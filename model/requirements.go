@@ -1,9 +1,11 @@
 package model
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	toml "github.com/pelletier/go-toml/v2"
@@ -36,11 +38,14 @@ func ParseRequirements(contents, source string) (*Layer, error) {
 		return nil, e
 	}
 
-	// go-toml's decoder does TOML's semantic checks (duplicate keys, table
-	// redefinition) that the unstable parser leaves out.
-	var doc map[string]any
-	if err := toml.Unmarshal(data, &doc); err != nil {
-		return nil, tomlError(err, source)
+	// TOML's semantic checks (duplicate keys, table redefinition) are
+	// go-toml's; fastDecode applies them in linear time. Whatever it does
+	// not accept goes to go-toml's decoder, whose errors are the ones shown.
+	doc, status := fastDecode(data)
+	if status != decodeOK {
+		if err := toml.Unmarshal(data, &doc); err != nil {
+			return nil, tomlError(err, source)
+		}
 	}
 	idx, err := indexDocument(data)
 	if err != nil {
@@ -74,10 +79,42 @@ func ParseRequirements(contents, source string) (*Layer, error) {
 			layer.Unknown = append(layer.Unknown, key)
 			continue
 		}
-		layer.Fields[name] = toJSONValue(v)
+		// doc is this function's own: convert it without a copy.
+		layer.Fields[name] = toJSONValueInPlace(v)
 		layer.Order = append(layer.Order, name)
 	}
 	return layer, nil
+}
+
+// toJSONValueInPlace is toJSONValue for a tree nothing else holds: maps
+// and slices are converted where they are instead of copied.
+func toJSONValueInPlace(v any) any {
+	switch x := v.(type) {
+	case []any:
+		if x == nil {
+			return toJSONValue(x)
+		}
+		for i, e := range x {
+			x[i] = toJSONValueInPlace(e)
+		}
+		return x
+	case map[string]any:
+		if x == nil {
+			return toJSONValue(x)
+		}
+		for k, e := range x {
+			x[k] = toJSONValueInPlace(e)
+		}
+		return x
+	default:
+		return toJSONValue(v)
+	}
+}
+
+// sizeHint guesses how many keys a document sets, to size the maps that
+// index it: one a line, within reason.
+func sizeHint(data []byte) int {
+	return min(bytes.Count(data, []byte{'\n'})+1, 1<<16)
 }
 
 // tomlError turns a go-toml decode error into a located RequirementsError.
@@ -187,51 +224,72 @@ func (x *posIndex) orderedKeys(path tomlPath, m map[string]any) []string {
 	return out
 }
 
-func (x *posIndex) note(path tomlPath, off int) {
-	k := path.lookupKey()
-	if _, ok := x.start[k]; !ok {
-		x.start[k] = off
+// indexPath is a path as indexDocument needs it: its lookupKey, built
+// once by extending the parent's, its length and its last key.
+type indexPath struct {
+	lk    string // tomlPath.lookupKey
+	n     int    // segments
+	name  string // the last segment's key, when isKey
+	isKey bool
+}
+
+func (p indexPath) key(k string) indexPath {
+	return indexPath{lk: p.lk + "\x1f" + k, n: p.n + 1, name: k, isKey: true}
+}
+
+func (p indexPath) at(i int) indexPath {
+	return indexPath{lk: p.lk + "\x1e" + strconv.Itoa(i), n: p.n + 1}
+}
+
+// parent is the lookupKey of the path without its last key.
+func (p indexPath) parent() string { return p.lk[:len(p.lk)-len(p.name)-1] }
+
+func (x *posIndex) note(path indexPath, off int) {
+	if _, ok := x.start[path.lk]; !ok {
+		x.start[path.lk] = off
 	}
-	if len(path) == 0 || path[len(path)-1].index >= 0 {
+	if path.n == 0 || !path.isKey {
 		return
 	}
-	if !x.seen[k] {
-		x.seen[k] = true
-		parent := path[:len(path)-1].lookupKey()
-		x.keys[parent] = append(x.keys[parent], path[len(path)-1].key)
+	if !x.seen[path.lk] {
+		x.seen[path.lk] = true
+		parent := path.parent()
+		x.keys[parent] = append(x.keys[parent], path.name)
 	}
 }
 
 // indexDocument walks the document with go-toml's unstable parser and
 // records positions by path. [[array tables]] get indexes in order.
 func indexDocument(data []byte) (*posIndex, error) {
-	x := &posIndex{data: data, start: map[string]int{}, keys: map[string][]string{}, seen: map[string]bool{}}
+	n := sizeHint(data)
+	x := &posIndex{data: data, start: make(map[string]int, n), keys: map[string][]string{}, seen: make(map[string]bool, n)}
 	arrayCount := map[string]int{} // array table lookupKey → elements so far
 	var p unstable.Parser
 	p.Reset(data)
-	var prefix tomlPath
+	var prefix indexPath
+	var keys []*unstable.Node
 	deep := false // under a header too deep to index
 	for p.NextExpression() {
 		e := p.Expression()
 		switch e.Kind {
 		case unstable.Table, unstable.ArrayTable:
-			keys := keyNodes(e)
+			keys = appendKeyNodes(keys[:0], e)
 			deep = len(keys) > maxIndexDepth
 			if deep {
 				// Keep the top-level key's place in the order; skip the rest.
-				x.note(tomlPath{}.key(string(keys[0].Data)), int(keys[0].Raw.Offset))
+				x.note(indexPath{}.key(string(keys[0].Data)), int(keys[0].Raw.Offset))
 				continue
 			}
-			var path tomlPath
+			var path indexPath
 			for i, k := range keys {
 				path = path.key(string(k.Data))
 				x.note(path, int(k.Raw.Offset))
 				if i == len(keys)-1 && e.Kind == unstable.ArrayTable {
-					n := arrayCount[path.lookupKey()]
-					arrayCount[path.lookupKey()] = n + 1
+					n := arrayCount[path.lk]
+					arrayCount[path.lk] = n + 1
 					path = path.at(n)
 					x.note(path, int(k.Raw.Offset))
-				} else if n, ok := arrayCount[path.lookupKey()]; ok {
+				} else if n, ok := arrayCount[path.lk]; ok {
 					// A header below an array table extends its last element.
 					path = path.at(n - 1)
 				}
@@ -239,7 +297,7 @@ func indexDocument(data []byte) (*posIndex, error) {
 			prefix = path
 		case unstable.KeyValue:
 			if !deep {
-				x.indexKeyValue(prefix, e)
+				keys = x.indexKeyValue(prefix, e, keys)
 			}
 		}
 	}
@@ -250,7 +308,10 @@ func indexDocument(data []byte) (*posIndex, error) {
 }
 
 func keyNodes(n *unstable.Node) []*unstable.Node {
-	var out []*unstable.Node
+	return appendKeyNodes(nil, n)
+}
+
+func appendKeyNodes(out []*unstable.Node, n *unstable.Node) []*unstable.Node {
 	it := n.Key()
 	for it.Next() {
 		out = append(out, it.Node())
@@ -264,13 +325,15 @@ func keyNodes(n *unstable.Node) []*unstable.Node {
 // position of their nearest recorded ancestor.
 const maxIndexDepth = 32
 
-func (x *posIndex) indexKeyValue(prefix tomlPath, kv *unstable.Node) {
-	keys := keyNodes(kv)
-	if len(prefix)+len(keys) > maxIndexDepth {
-		if len(prefix) == 0 {
-			x.note(tomlPath{}.key(string(keys[0].Data)), int(keys[0].Raw.Offset))
+// indexKeyValue records kv under prefix; scratch is reused for its key
+// nodes and handed back.
+func (x *posIndex) indexKeyValue(prefix indexPath, kv *unstable.Node, scratch []*unstable.Node) []*unstable.Node {
+	keys := appendKeyNodes(scratch[:0], kv)
+	if prefix.n+len(keys) > maxIndexDepth {
+		if prefix.n == 0 {
+			x.note(indexPath{}.key(string(keys[0].Data)), int(keys[0].Raw.Offset))
 		}
-		return
+		return keys
 	}
 	path := prefix
 	for _, k := range keys {
@@ -284,8 +347,9 @@ func (x *posIndex) indexKeyValue(prefix tomlPath, kv *unstable.Node) {
 	if off < len(x.data) && x.data[off] == '=' {
 		off = skipBlanks(x.data, off+1)
 	}
-	x.start[path.lookupKey()] = off
+	x.start[path.lk] = off
 	x.indexValue(path, kv.Value(), off)
+	return keys
 }
 
 func skipBlanks(data []byte, off int) int {
@@ -295,8 +359,8 @@ func skipBlanks(data []byte, off int) int {
 	return off
 }
 
-func (x *posIndex) indexValue(path tomlPath, v *unstable.Node, off int) {
-	if len(path) >= maxIndexDepth {
+func (x *posIndex) indexValue(path indexPath, v *unstable.Node, off int) {
+	if path.n >= maxIndexDepth {
 		return
 	}
 	switch v.Kind {
@@ -312,15 +376,17 @@ func (x *posIndex) indexValue(path tomlPath, v *unstable.Node, off int) {
 			if c.Raw.Length > 0 {
 				coff = int(c.Raw.Offset)
 			}
-			x.start[path.at(i).lookupKey()] = coff
-			x.indexValue(path.at(i), c, coff)
+			elem := path.at(i)
+			x.start[elem.lk] = coff
+			x.indexValue(elem, c, coff)
 			i++
 		}
 	case unstable.InlineTable:
+		var scratch []*unstable.Node
 		it := v.Children()
 		for it.Next() {
 			if c := it.Node(); c.Kind == unstable.KeyValue {
-				x.indexKeyValue(path, c)
+				scratch = x.indexKeyValue(path, c, scratch)
 			}
 		}
 	}
