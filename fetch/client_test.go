@@ -468,7 +468,7 @@ func TestDoTimeoutHang(t *testing.T) {
 	res := Do(context.Background(), o)
 	elapsed := time.Since(start)
 
-	if elapsed < o.Timeout || elapsed > o.Timeout+500*time.Millisecond {
+	if elapsed < o.Timeout || elapsed > o.Timeout+3*time.Second {
 		t.Fatalf("Do returned after %v, timeout %v", elapsed, o.Timeout)
 	}
 	want := &Error{Code: CodeTimeout, Message: "timed out waiting for cloud requirements after 0s"}
@@ -503,7 +503,7 @@ func TestDoTimeoutDuringBackoff(t *testing.T) {
 	o.Jitter = func() float64 { return 1 } // sleeps 200 then 400 ms: the second outlasts the deadline
 	start := time.Now()
 	res := Do(context.Background(), o)
-	if elapsed := time.Since(start); elapsed > o.Timeout+500*time.Millisecond {
+	if elapsed := time.Since(start); elapsed > o.Timeout+3*time.Second {
 		t.Fatalf("Do returned after %v", elapsed)
 	}
 	if res.Err == nil || res.Err.Code != CodeTimeout || len(res.Attempts) != 2 {
@@ -530,7 +530,7 @@ func TestDoBodyDripPastDeadline(t *testing.T) {
 	o.Timeout = 300 * time.Millisecond
 	start := time.Now()
 	res := Do(context.Background(), o)
-	if elapsed := time.Since(start); elapsed > o.Timeout+500*time.Millisecond {
+	if elapsed := time.Since(start); elapsed > o.Timeout+3*time.Second {
 		t.Fatalf("Do returned after %v", elapsed)
 	}
 	if res.Err == nil || res.Err.Code != CodeTimeout {
@@ -593,7 +593,7 @@ func TestDoBundleHangResendsThenTimesOut(t *testing.T) {
 	o.Timeout = 400 * time.Millisecond
 	start := time.Now()
 	res := Do(context.Background(), o)
-	if elapsed := time.Since(start); elapsed > o.Timeout+500*time.Millisecond {
+	if elapsed := time.Since(start); elapsed > o.Timeout+3*time.Second {
 		t.Fatalf("Do returned after %v", elapsed)
 	}
 	if got := classes(res.Attempts); !reflect.DeepEqual(got, []string{"no_headers", "timeout"}) {
@@ -828,7 +828,7 @@ func TestDoParentCancelled(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	res := Do(ctx, o)
-	if elapsed := time.Since(start); elapsed > time.Second {
+	if elapsed := time.Since(start); elapsed > 3*time.Second {
 		t.Fatalf("Do returned after %v", elapsed)
 	}
 	if res.Err == nil || res.Err.Code != CodeInternal || res.Attempts[0].Class != "canceled" {
