@@ -1003,6 +1003,9 @@ func (m Model) View() tea.View {
 	return tea.NewView(b.String())
 }
 
+// renderFPS caps Bubble Tea's redraws (its default is 60).
+const renderFPS = 40
+
 // Run shows the TUI until the user quits and returns the last finished
 // report, whether the user interrupted a run, and Bubble Tea's error.
 func Run(ctx context.Context, run RunFunc, opts Options, progOpts ...tea.ProgramOption) (*doctor.Report, bool, error) {
@@ -1010,7 +1013,9 @@ func Run(ctx context.Context, run RunFunc, opts Options, progOpts ...tea.Program
 		opts.Context = ctx
 	}
 	m := NewModel(run, opts)
-	progOpts = append([]tea.ProgramOption{tea.WithContext(ctx)}, progOpts...)
+	// 40 frames a second are plenty for a 10 Hz countdown and a spinner,
+	// and halve the renderer's wake-ups while Codex's request waits.
+	progOpts = append([]tea.ProgramOption{tea.WithContext(ctx), tea.WithFPS(renderFPS)}, progOpts...)
 	final, err := tea.NewProgram(m, progOpts...).Run()
 	fm, ok := final.(Model)
 	if !ok {
