@@ -67,6 +67,20 @@ func diffSnapshots(before, after map[string]string) []string {
 // against a CODEX_HOME and system config folder made by the test, and
 // fails on any change to a file's bytes, mode or mtime, or any new file.
 func TestNeverWritesCodexHome(t *testing.T) {
+	eachDemo(t, func(t *testing.T, sc fetch.Scenario, demo *fetch.Demo) {
+		before := snapshot(t, filepath.Dir(demo.CodexHome))
+		for _, mode := range []string{"--plain", "--json"} {
+			reqdoctor(t, nil, append([]string{mode}, demoArgs(sc, demo)...)...)
+		}
+		if diff := diffSnapshots(before, snapshot(t, filepath.Dir(demo.CodexHome))); len(diff) > 0 {
+			t.Errorf("reqdoctor changed the user's files:\n%s", strings.Join(diff, "\n"))
+		}
+	})
+}
+
+// eachDemo runs f in a parallel subtest per demo scenario, its backend
+// and throw-away folders started for f and removed after it.
+func eachDemo(t *testing.T, f func(t *testing.T, sc fetch.Scenario, demo *fetch.Demo)) {
 	for _, sc := range fetch.Scenarios() {
 		t.Run(sc.Name, func(t *testing.T) {
 			t.Parallel()
@@ -75,16 +89,16 @@ func TestNeverWritesCodexHome(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer demo.Close()
-			before := snapshot(t, filepath.Dir(demo.CodexHome))
-			for _, mode := range []string{"--plain", "--json"} {
-				reqdoctor(t, nil, mode, "--codex-home", demo.CodexHome, "--system-config-dir", demo.SystemConfigDir,
-					"--protocol", string(sc.Protocol), "--timeout", sc.EffectiveTimeout().String())
-			}
-			if diff := diffSnapshots(before, snapshot(t, filepath.Dir(demo.CodexHome))); len(diff) > 0 {
-				t.Errorf("reqdoctor changed the user's files:\n%s", strings.Join(diff, "\n"))
-			}
+			f(t, sc, demo)
 		})
 	}
+}
+
+// demoArgs point the binary at a demo started by the test, as --demo
+// would: its home, its stand-in for /etc/codex, its protocol and deadline.
+func demoArgs(sc fetch.Scenario, demo *fetch.Demo) []string {
+	return []string{"--codex-home", demo.CodexHome, "--system-config-dir", demo.SystemConfigDir,
+		"--protocol", string(sc.Protocol), "--timeout", sc.EffectiveTimeout().String()}
 }
 
 // TestReadOnlyCodexHome: reqdoctor works when it cannot write CODEX_HOME

@@ -40,53 +40,43 @@ func leaks(secrets []string, out string) []string {
 // accessible, --report redacted and not — and fails if any 12-character
 // piece of a token, the refresh token or the API key appears anywhere.
 func TestNoSecretInAnyOutput(t *testing.T) {
-	for _, sc := range fetch.Scenarios() {
-		t.Run(sc.Name, func(t *testing.T) {
-			t.Parallel()
-			demo, err := fetch.StartDemo(sc)
+	eachDemo(t, func(t *testing.T, sc fetch.Scenario, demo *fetch.Demo) {
+		secrets, err := demo.Secrets()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(secrets) == 0 {
+			t.Fatal("the demo login has no secrets to look for")
+		}
+		dir := t.TempDir()
+		outputs := map[string]string{}
+		for name, args := range map[string][]string{
+			"plain -v":             {"--plain", "-v", "--report", filepath.Join(dir, "plain.md")},
+			"json -v":              {"--json", "-v", "--report", filepath.Join(dir, "json.md"), "--no-redact"},
+			"accessible":           {"--accessible"},
+			"plain --no-redact -v": {"--plain", "--no-redact", "-v"},
+		} {
+			r := reqdoctor(t, nil, append(args, demoArgs(sc, demo)...)...)
+			outputs[name] = r.stdout + r.stderr
+		}
+		for _, f := range []string{"plain.md", "json.md"} {
+			b, err := os.ReadFile(filepath.Join(dir, f))
 			if err != nil {
-				t.Fatal(err)
+				t.Errorf("report %s: %v", f, err)
 			}
-			defer demo.Close()
-			secrets, err := demo.Secrets()
-			if err != nil {
-				t.Fatal(err)
+			outputs["report "+f] = string(b)
+		}
+		outputs["tui"], outputs["tui report"] = runTUI(t, demo, dir)
+		// -v shows the request headers, the Authorization scheme kept.
+		if sc.Expect.Attempts > 0 && !strings.Contains(outputs["plain -v"], "Authorization: Bearer <redacted>") {
+			t.Errorf("-v shows no redacted Authorization header:\n%s", outputs["plain -v"])
+		}
+		for name, out := range outputs {
+			if found := leaks(secrets, out); len(found) > 0 {
+				t.Errorf("%s printed pieces of a secret: %q", name, found)
 			}
-			if len(secrets) == 0 {
-				t.Fatal("the demo login has no secrets to look for")
-			}
-			dir := t.TempDir()
-			common := []string{"--codex-home", demo.CodexHome, "--system-config-dir", demo.SystemConfigDir,
-				"--protocol", string(sc.Protocol), "--timeout", sc.EffectiveTimeout().String()}
-			outputs := map[string]string{}
-			for name, args := range map[string][]string{
-				"plain -v":             {"--plain", "-v", "--report", filepath.Join(dir, "plain.md")},
-				"json -v":              {"--json", "-v", "--report", filepath.Join(dir, "json.md"), "--no-redact"},
-				"accessible":           {"--accessible"},
-				"plain --no-redact -v": {"--plain", "--no-redact", "-v"},
-			} {
-				r := reqdoctor(t, nil, append(args, common...)...)
-				outputs[name] = r.stdout + r.stderr
-			}
-			for _, f := range []string{"plain.md", "json.md"} {
-				b, err := os.ReadFile(filepath.Join(dir, f))
-				if err != nil {
-					t.Errorf("report %s: %v", f, err)
-				}
-				outputs["report "+f] = string(b)
-			}
-			outputs["tui"], outputs["tui report"] = runTUI(t, demo, dir)
-			// -v shows the request headers, the Authorization scheme kept.
-			if sc.Expect.Attempts > 0 && !strings.Contains(outputs["plain -v"], "Authorization: Bearer <redacted>") {
-				t.Errorf("-v shows no redacted Authorization header:\n%s", outputs["plain -v"])
-			}
-			for name, out := range outputs {
-				if found := leaks(secrets, out); len(found) > 0 {
-					t.Errorf("%s printed pieces of a secret: %q", name, found)
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 // runTUI drives the real TUI model over the demo with teatest, presses c
