@@ -238,6 +238,10 @@ func stageEnvironment(ctx context.Context, st *state) StageResult {
 	if st.opts.Demo != "" {
 		label = "throw-away demo home, removed at exit"
 	}
+	if _, err := os.Stat(home); err != nil {
+		// Only the default may be missing; Codex creates it at login.
+		label += "; does not exist yet"
+	}
 	res.Details = append(res.Details, Detail{Key: "CODEX_HOME", ID: "codexHome", Value: home + " (" + label + ")"})
 
 	st.config = model.LoadConfig(home)
