@@ -150,6 +150,19 @@ func TestJSONContractForEveryDemoScenario(t *testing.T) {
 			if len(rep.Stages) != 6 {
 				t.Errorf("%d stages, want 6", len(rep.Stages))
 			}
+			var details struct {
+				Stages []struct {
+					Details map[string]string `json:"details"`
+				} `json:"stages"`
+			}
+			json.Unmarshal([]byte(r.stdout), &details)
+			for _, st := range details.Stages {
+				for k := range st.Details {
+					if strings.ContainsAny(k, " \t") {
+						t.Errorf("detail key %q is not a JSON-style key", k)
+					}
+				}
+			}
 			if r.stderr != "" {
 				t.Errorf("--json wrote to stderr: %s", r.stderr)
 			}

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/reqdoctor/reqdoctor/doctor"
 	"github.com/reqdoctor/reqdoctor/fetch"
@@ -283,7 +285,7 @@ func stageJSON(s doctor.StageResult) jsonStage {
 	for _, d := range s.Details {
 		key := d.ID
 		if key == "" {
-			key = d.Key
+			key = camelKey(d.Key)
 		}
 		if prev, dup := js.Details[key]; dup {
 			js.Details[key] = prev + "; " + d.Value
@@ -313,4 +315,27 @@ func layersJSON(rep *doctor.Report) []jsonLayer {
 		out = append(out, jl)
 	}
 	return out
+}
+
+// camelKey turns a detail's label ("file readable", "fragment 1") into a
+// JSON key in the report's style ("fileReadable", "fragment1").
+func camelKey(label string) string {
+	var b strings.Builder
+	upper := false
+	for _, r := range label {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			if upper && b.Len() > 0 {
+				r = unicode.ToUpper(r)
+			}
+			b.WriteRune(r)
+			upper = false
+		default:
+			upper = true
+		}
+	}
+	if b.Len() == 0 {
+		return label
+	}
+	return b.String()
 }
