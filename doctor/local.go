@@ -17,7 +17,6 @@ func stageLocal(ctx context.Context, st *state) StageResult {
 	sources := model.ReadLocalSources(st.opts.SystemConfigDir)
 	var (
 		details []Detail
-		layers  []*model.Layer
 		invalid []string
 		found   int
 	)
@@ -41,9 +40,6 @@ func stageLocal(ctx context.Context, st *state) StageResult {
 		switch src.Status {
 		case model.LocalFound:
 			found++
-			if src.Layer != nil {
-				layers = append(layers, src.Layer)
-			}
 		case model.LocalInvalid:
 			invalid = append(invalid, src.Path)
 		}
@@ -54,6 +50,7 @@ func stageLocal(ctx context.Context, st *state) StageResult {
 		details = append(details, Detail{Key: key, ID: fmt.Sprintf("source.%d", i+1), Value: fetch.Sanitize(value, 400)})
 	}
 	st.rep.Local = sources
+	layers := model.LocalLayers(sources)
 
 	// Cloud first, then the local sources, each field from the first
 	// layer that sets it, as Codex merges them.
